@@ -1,0 +1,1 @@
+"""The assistant: retrieval, grounded answers, escalation and handoff. Never imports Streamlit."""

@@ -1,0 +1,184 @@
+"""Settings: every knob of the product, read once from the environment at an entry point."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from assistant.errors import ConfigError
+
+EMBEDDING_BACKENDS = ("local", "openai")
+CHROMA_MODES = ("embedded", "server")
+WEBHOOK_FORMATS = ("plain", "zendesk")
+DEFAULT_LANGUAGES = ("en", "ar", "sw", "ha", "et")
+DEFAULT_SENSITIVE_TOPICS = ("billing_dispute", "account_security", "legal_threat", "data_deletion")
+
+
+def _as_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"Expected {name} to be true or false, got {raw!r}.")
+
+
+def _as_int(name: str, raw: str, minimum: int | None = None) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"Expected {name} to be a whole number, got {raw!r}.") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"Expected {name} to be at least {minimum}, got {value}.")
+    return value
+
+
+def _as_float(name: str, raw: str, low: float | None = None, high: float | None = None) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"Expected {name} to be a number, got {raw!r}.") from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ConfigError(f"Expected {name} between {low} and {high}, got {value}.")
+    return value
+
+
+def _as_choice(name: str, raw: str, allowed: tuple[str, ...]) -> str:
+    value = raw.strip().lower()
+    if value not in allowed:
+        raise ConfigError(f"Expected {name} to be one of {', '.join(allowed)}; got {raw!r}.")
+    return value
+
+
+def _as_list(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """All configuration. Build it with `Settings.from_env()` at an entry point and pass it down."""
+
+    # Where things live.
+    corpus_dir: Path = Path("docs_corpus")
+    data_dir: Path = Path("data")
+    # Vector store.
+    chroma_mode: str = "embedded"
+    chroma_host: str = "127.0.0.1"
+    chroma_port: int = 8000
+    collection: str = "help_center"
+    # Embeddings.
+    embedding_backend: str = "local"
+    openai_embedding_model: str = "text-embedding-3-small"
+    # Ingestion.
+    chunk_tokens: int = 320
+    chunk_overlap: int = 40
+    max_file_mb: int = 20
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    # Chat model (any OpenAI-compatible endpoint); none configured = offline extractive answers.
+    openai_api_key: str = ""
+    openai_base_url: str = ""
+    chat_model: str = "gpt-4o-mini"
+    llm_timeout_s: float = 20.0
+    llm_max_retries: int = 2
+    # Retrieval and answering.
+    top_k: int = 6
+    max_message_chars: int = 4000
+    # Escalation thresholds.
+    confidence_threshold: float = 0.45
+    frustration_threshold: float = 0.6
+    loop_similarity: float = 0.9
+    sensitive_topics: tuple[str, ...] = DEFAULT_SENSITIVE_TOPICS
+    # Persistence of conversations, feedback and handoff tickets.
+    database_url: str = ""
+    webhook_url: str = ""
+    webhook_format: str = "plain"
+    webhook_max_attempts: int = 5
+    # Staff / doc-writer logins: "user:role:salt$hash" entries separated by commas.
+    users: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def record_db_path(self) -> Path:
+        return self.data_dir / "index_records.sqlite"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'app.sqlite'}"
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.openai_api_key or self.openai_base_url)
+
+    def with_overrides(self, **changes: object) -> "Settings":
+        """A copy with some fields changed (tests and CLI flags)."""
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: bool = True) -> "Settings":
+        """Read settings from `environ` (default: os.environ, plus a .env file in the working dir)."""
+        if environ is None:
+            if dotenv:
+                from dotenv import dotenv_values
+
+                file_values = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+                environ = {**file_values, **os.environ}
+            else:
+                environ = dict(os.environ)
+        env = environ
+        d = cls()
+
+        def get(name: str, default: object) -> str:
+            return env.get(name, str(default) if not isinstance(default, tuple) else ",".join(default))
+
+        return cls(
+            corpus_dir=Path(get("KB_CORPUS_DIR", d.corpus_dir)),
+            data_dir=Path(get("KB_DATA_DIR", d.data_dir)),
+            chroma_mode=_as_choice("KB_CHROMA_MODE", get("KB_CHROMA_MODE", d.chroma_mode), CHROMA_MODES),
+            chroma_host=get("KB_CHROMA_HOST", d.chroma_host),
+            chroma_port=_as_int("KB_CHROMA_PORT", get("KB_CHROMA_PORT", d.chroma_port), 1),
+            collection=get("KB_COLLECTION", d.collection),
+            embedding_backend=_as_choice(
+                "KB_EMBEDDINGS", get("KB_EMBEDDINGS", d.embedding_backend), EMBEDDING_BACKENDS
+            ),
+            openai_embedding_model=get("KB_OPENAI_EMBEDDING_MODEL", d.openai_embedding_model),
+            chunk_tokens=_as_int("KB_CHUNK_TOKENS", get("KB_CHUNK_TOKENS", d.chunk_tokens), 32),
+            chunk_overlap=_as_int("KB_CHUNK_OVERLAP", get("KB_CHUNK_OVERLAP", d.chunk_overlap), 0),
+            max_file_mb=_as_int("KB_MAX_FILE_MB", get("KB_MAX_FILE_MB", d.max_file_mb), 1),
+            languages=_as_list(get("KB_LANGUAGES", d.languages)),
+            openai_api_key=env.get("OPENAI_API_KEY", ""),
+            openai_base_url=env.get("OPENAI_BASE_URL", ""),
+            chat_model=get("KB_CHAT_MODEL", d.chat_model),
+            llm_timeout_s=_as_float("KB_LLM_TIMEOUT", get("KB_LLM_TIMEOUT", d.llm_timeout_s), 0.1, 600),
+            llm_max_retries=_as_int("KB_LLM_MAX_RETRIES", get("KB_LLM_MAX_RETRIES", d.llm_max_retries), 0),
+            top_k=_as_int("KB_TOP_K", get("KB_TOP_K", d.top_k), 1),
+            max_message_chars=_as_int(
+                "KB_MAX_MESSAGE_CHARS", get("KB_MAX_MESSAGE_CHARS", d.max_message_chars), 10
+            ),
+            confidence_threshold=_as_float(
+                "KB_CONFIDENCE_THRESHOLD", get("KB_CONFIDENCE_THRESHOLD", d.confidence_threshold), 0, 1
+            ),
+            frustration_threshold=_as_float(
+                "KB_FRUSTRATION_THRESHOLD", get("KB_FRUSTRATION_THRESHOLD", d.frustration_threshold), 0, 1
+            ),
+            loop_similarity=_as_float("KB_LOOP_SIMILARITY", get("KB_LOOP_SIMILARITY", d.loop_similarity), 0, 1),
+            sensitive_topics=_as_list(get("KB_SENSITIVE_TOPICS", d.sensitive_topics)),
+            database_url=env.get("KB_DATABASE_URL", ""),
+            webhook_url=env.get("KB_WEBHOOK_URL", ""),
+            webhook_format=_as_choice(
+                "KB_WEBHOOK_FORMAT", get("KB_WEBHOOK_FORMAT", d.webhook_format), WEBHOOK_FORMATS
+            ),
+            webhook_max_attempts=_as_int(
+                "KB_WEBHOOK_MAX_ATTEMPTS", get("KB_WEBHOOK_MAX_ATTEMPTS", d.webhook_max_attempts), 1
+            ),
+            users=_as_list(env.get("KB_USERS", "")),
+        )
+
+
+def setting_names() -> list[str]:
+    """Field names, used by the test that keeps .env.example complete."""
+    return [f.name for f in fields(Settings)]

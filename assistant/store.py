@@ -1,0 +1,168 @@
+"""The Chroma collection: open it (embedded or server), check its embedding model, query it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from langchain_chroma import Chroma
+from langchain_core.embeddings import Embeddings
+
+from assistant.config import Settings
+from assistant.errors import IndexMismatchError, StoreUnavailableError
+from assistant.models import embedding_model_id
+from assistant.types import Chunk
+
+logger = logging.getLogger(__name__)
+
+MODEL_KEY = "embedding_model"
+GENERATION_KEY = "generation"
+
+
+def make_chroma_client(settings: Settings):
+    """A chromadb client for the configured mode; telemetry off (it would try the network)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+    if settings.chroma_mode == "server":
+        try:
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+        except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here
+            logger.warning("chroma server unreachable: %s", exc)
+            raise StoreUnavailableError(
+                f"Expected a Chroma server at {settings.chroma_host}:{settings.chroma_port}, "
+                "but it did not answer; start it with `chroma run` or set KB_CHROMA_MODE=embedded."
+            ) from exc
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+class VectorStore:
+    """One Chroma collection holding the help-centre chunks and their vectors."""
+
+    def __init__(self, settings: Settings, embeddings: Embeddings, client: Any | None = None) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self.model_id = embedding_model_id(settings)
+        self.client = client if client is not None else make_chroma_client(settings)
+        self.collection = self._open_collection()
+        # LangChain's view of the same collection, for the indexing API.
+        self.langchain = Chroma(
+            client=self.client,
+            collection_name=settings.collection,
+            embedding_function=embeddings,
+        )
+
+    def _open_collection(self):
+        try:
+            collection = self.client.get_or_create_collection(
+                name=self.settings.collection,
+                metadata={"hnsw:space": "cosine", MODEL_KEY: self.model_id, GENERATION_KEY: 0},
+                embedding_function=None,  # never Chroma's default embedder: it downloads a model
+            )
+        except Exception as exc:
+            raise StoreUnavailableError(
+                f"Expected to open the Chroma collection {self.settings.collection!r}, got: "
+                f"{type(exc).__name__}; check that the store is running and reachable."
+            ) from exc
+        built_with = (collection.metadata or {}).get(MODEL_KEY)
+        if built_with and built_with != self.model_id:
+            raise IndexMismatchError(
+                f"Expected an index built with {self.model_id}, but this one was built with "
+                f"{built_with}; run `kb ingest --reset` to rebuild it with the configured model."
+            )
+        return collection
+
+    def generation(self) -> int:
+        """A counter bumped after every change; caches derived from the index key on it."""
+        try:
+            fresh = self.client.get_collection(self.settings.collection, embedding_function=None)
+        except Exception as exc:
+            raise StoreUnavailableError(
+                "The knowledge base is not reachable right now; try again shortly."
+            ) from exc
+        return int((fresh.metadata or {}).get(GENERATION_KEY, 0))
+
+    def bump_generation(self) -> None:
+        metadata = dict(self.collection.metadata or {})
+        metadata.pop("hnsw:space", None)  # Chroma refuses to change the distance function
+        metadata[GENERATION_KEY] = int(time.time() * 1000)
+        self.collection.modify(metadata=metadata)
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def query(
+        self, vector: np.ndarray | Sequence[float], k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[Chunk, float]]:
+        """Nearest chunks by cosine similarity (1 - Chroma's cosine distance)."""
+        n = self.count()
+        if n == 0:
+            return []
+        try:
+            result = self.collection.query(
+                query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
+                n_results=min(k, n),
+                where=where or None,
+                include=["documents", "metadatas", "distances"],
+            )
+        except Exception as exc:
+            logger.warning("chroma query failed: %s", exc)
+            raise StoreUnavailableError(
+                "The knowledge base is not reachable right now; try again shortly."
+            ) from exc
+        hits = []
+        for cid, text, meta, dist in zip(
+            result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]
+        ):
+            hits.append((Chunk.from_metadata(cid, text or "", meta or {}), 1.0 - float(dist)))
+        return hits
+
+    def all_chunks(self, batch: int = 2000) -> list[Chunk]:
+        """Every chunk (text + metadata), for the lexical index and source listings."""
+        chunks: list[Chunk] = []
+        offset = 0
+        while True:
+            page = self.collection.get(include=["documents", "metadatas"], limit=batch, offset=offset)
+            for cid, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
+                chunks.append(Chunk.from_metadata(cid, text or "", meta or {}))
+            if len(page["ids"]) < batch:
+                return chunks
+            offset += batch
+
+    def metadatas(self) -> list[dict[str, Any]]:
+        page = self.collection.get(include=["metadatas"])
+        return [dict(m or {}) for m in page["metadatas"]]
+
+    def reset(self) -> None:
+        """Drop and recreate the collection (used by `kb ingest --reset`)."""
+        try:
+            self.client.delete_collection(self.settings.collection)
+        except Exception:
+            logger.debug("collection %s did not exist", self.settings.collection)
+        self.collection = self.client.get_or_create_collection(
+            name=self.settings.collection,
+            metadata={"hnsw:space": "cosine", MODEL_KEY: self.model_id, GENERATION_KEY: 0},
+            embedding_function=None,
+        )
+        self.langchain = Chroma(
+            client=self.client, collection_name=self.settings.collection, embedding_function=self.embeddings
+        )
+
+
+def open_store(settings: Settings, embeddings: Embeddings, reset: bool = False) -> VectorStore:
+    """Open the configured store; with `reset`, skip the model check and rebuild from empty."""
+    if not reset:
+        return VectorStore(settings, embeddings)
+    client = make_chroma_client(settings)
+    try:
+        client.delete_collection(settings.collection)
+    except Exception:
+        logger.debug("no collection to reset")
+    return VectorStore(settings, embeddings, client=client)

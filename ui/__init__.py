@@ -1,0 +1,1 @@
+"""The Streamlit app for customers, support staff and doc writers."""
