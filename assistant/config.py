@@ -86,7 +86,8 @@ class Settings:
     top_k: int = 6
     max_message_chars: int = 4000
     # Escalation thresholds.
-    confidence_threshold: float = 0.45
+    confidence_threshold: float = 0.45   # below: answer, but offer a person
+    abstain_threshold: float = 0.25      # below: say it is not in the help centre instead of quoting
     frustration_threshold: float = 0.6
     loop_similarity: float = 0.9
     sensitive_topics: tuple[str, ...] = DEFAULT_SENSITIVE_TOPICS
@@ -161,6 +162,9 @@ class Settings:
             ),
             confidence_threshold=_as_float(
                 "KB_CONFIDENCE_THRESHOLD", get("KB_CONFIDENCE_THRESHOLD", d.confidence_threshold), 0, 1
+            ),
+            abstain_threshold=_as_float(
+                "KB_ABSTAIN_THRESHOLD", get("KB_ABSTAIN_THRESHOLD", d.abstain_threshold), 0, 1
             ),
             frustration_threshold=_as_float(
                 "KB_FRUSTRATION_THRESHOLD", get("KB_FRUSTRATION_THRESHOLD", d.frustration_threshold), 0, 1

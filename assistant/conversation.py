@@ -1,0 +1,347 @@
+"""One turn of the whole pipeline: `Assistant.reply(session_id, message) -> Answer`.
+
+The UI and the CLI both go through this class; it never imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from langchain_core.language_models.chat_models import BaseChatModel
+
+from assistant.config import Settings
+from assistant.confidence import ConfidenceModel, default_confidence_model
+from assistant.errors import KBError, ProviderError, StoreUnavailableError
+from assistant.escalation import (
+    EscalationSignals,
+    EscalationState,
+    FrustrationDetector,
+    asks_for_human,
+    decide,
+    detect_loop,
+    detect_sensitive_topics,
+)
+from assistant.extractive import Draft, compose_extractive
+from assistant.followups import offline_search_query, refers_back
+from assistant.generation import condense_question, generate_answer, summarize_with_llm
+from assistant.language import detect_language
+from assistant.phrases import phrase
+from assistant.retrieval import HybridRetriever, RetrievalResult
+from assistant.types import Answer, EscalationDecision, Turn
+
+logger = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+TokenCallback = Callable[[str], None]
+
+
+@dataclass
+class SessionState:
+    """What the assistant remembers about one conversation (in memory; the log is persisted)."""
+
+    turns: list[Turn] = field(default_factory=list)
+    user_vectors: list[np.ndarray] = field(default_factory=list)
+    frustration: list[float] = field(default_factory=list)
+    escalation: EscalationState = field(default_factory=EscalationState)
+    language: str = "en"
+    last_sources: tuple = ()
+    last_confidence: float = 0.0
+    last_reasons: tuple[str, ...] = ()
+    ticket_id: str = ""
+
+    @property
+    def user_messages(self) -> list[str]:
+        return [t.content for t in self.turns if t.role == "user"]
+
+
+def clean_message(message: str, limit: int) -> tuple[str, bool]:
+    """Strip control/bidi-override characters and cap the length; returns (text, was_truncated)."""
+    text = _CONTROL.sub("", message or "").strip()
+    if len(text) > limit:
+        return text[:limit], True
+    return text, False
+
+
+class Assistant:
+    """The customer-facing assistant: retrieval, grounded answer, escalation, handoff, logging."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        retriever: HybridRetriever,
+        chat_model: BaseChatModel | None = None,
+        tickets=None,
+        log=None,
+        frustration: FrustrationDetector | None = None,
+        confidence_model: ConfidenceModel | None = None,
+    ) -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.chat_model = chat_model
+        self.tickets = tickets
+        self.log = log
+        self.frustration = frustration or FrustrationDetector(retriever.embeddings)
+        self.confidence_model = confidence_model or default_confidence_model()
+        self._sessions: dict[str, SessionState] = {}
+        self._lock = threading.Lock()
+
+    # ---- construction -----------------------------------------------------------------------
+
+    @classmethod
+    def from_settings(cls, settings: Settings, chat_model: BaseChatModel | None = None) -> "Assistant":
+        from assistant.conversation_log import ConversationLog
+        from assistant.handoff import TicketStore
+        from assistant.models import make_chat_model, make_embeddings
+        from assistant.retrieval import make_retriever
+        from assistant.store import open_store
+
+        store = open_store(settings, make_embeddings(settings))
+        return cls(
+            settings,
+            make_retriever(settings, store),
+            chat_model=chat_model if chat_model is not None else make_chat_model(settings),
+            tickets=TicketStore(settings),
+            log=ConversationLog(settings),
+        )
+
+    def session(self, session_id: str) -> SessionState:
+        with self._lock:
+            return self._sessions.setdefault(session_id, SessionState())
+
+    # ---- the turn ---------------------------------------------------------------------------
+
+    def reply(self, session_id: str, message: str, on_token: TokenCallback | None = None) -> Answer:
+        """Answer one customer message, deciding on escalation; never raises for bad input."""
+        state = self.session(session_id)
+        text, truncated = clean_message(message, self.settings.max_message_chars)
+        if not text:
+            return self._fixed_answer(session_id, state, phrase("empty_message", state.language))
+        language = self._language(text, state)
+        if asks_for_human(text):
+            state.turns.append(Turn("user", text))
+            self._log_user(session_id, language, text)
+            return self._handoff(session_id, state, language, ("asked_for_human",), lead="")
+        try:
+            answer = self._answer(session_id, state, text, language, on_token)
+        except StoreUnavailableError:
+            logger.exception("vector store unavailable")
+            return self._offer_after_failure(session_id, state, language, text, "store_unavailable")
+        except KBError:
+            logger.exception("assistant error")
+            return self._offer_after_failure(session_id, state, language, text, "error")
+        if truncated:
+            answer = replace(answer, notice=phrase("too_long", language, limit=self.settings.max_message_chars))
+        return answer
+
+    def _answer(
+        self, session_id: str, state: SessionState, text: str, language: str, on_token: TokenCallback | None
+    ) -> Answer:
+        query = self._search_query(state, text)
+        result = self.retriever.retrieve(query, k=self.settings.top_k, language=language)
+        draft = self._draft(text if query == text else query, language, result, on_token)
+        features = self.confidence_model.features(query, language, result.chunks)
+        confidence = self.confidence_model.score(features) if draft.grounded else 0.0
+        if draft.grounded and draft.mode == "extractive" and confidence < self.settings.abstain_threshold:
+            draft = Draft(phrase("abstain", language), (), grounded=False, mode="extractive")
+        decision = self._decide(state, text, language, result, confidence, draft.grounded)
+        state.turns.append(Turn("user", text))
+        state.user_vectors.append(result.query_vector if query == text else self.retriever.embed_query(text))
+        state.last_sources = draft.citations
+        state.last_confidence = confidence
+        state.last_reasons = decision.reasons
+        self._log_user(session_id, language, text)
+        answer = Answer(
+            text=draft.text,
+            citations=draft.citations,
+            retrieved=result.chunks,
+            language=language,
+            confidence=round(confidence, 4),
+            escalation=decision,
+            grounded=draft.grounded,
+            mode=draft.mode,
+            session_id=session_id,
+            search_query=query,
+            notice=draft.notice,
+        )
+        if decision.escalate:
+            return self._handoff(session_id, state, language, decision.reasons, lead=draft.text, base=answer)
+        if decision.offer:
+            answer = replace(answer, text=f"{answer.text}\n\n{phrase('offer_person', language)}")
+        self._log_assistant(session_id, answer)
+        state.turns.append(Turn("assistant", answer.text))
+        return answer
+
+    def _search_query(self, state: SessionState, text: str) -> str:
+        previous = state.user_messages[-1] if state.user_messages else None
+        if previous is None:
+            return text
+        if self.chat_model is not None and refers_back(text):
+            try:
+                return condense_question(self.chat_model, state.turns, text, self.settings.llm_timeout_s)
+            except ProviderError:
+                logger.warning("condensing failed; using the offline follow-up rule")
+        return offline_search_query(previous, text)
+
+    def _draft(self, question: str, language: str, result: RetrievalResult, on_token: TokenCallback | None) -> Draft:
+        if self.chat_model is None:
+            return compose_extractive(question, language, result.chunks)
+        try:
+            return generate_answer(
+                self.chat_model, question, language, result.chunks, on_token,
+                deadline_s=self.settings.llm_timeout_s * (self.settings.llm_max_retries + 1),
+            )
+        except ProviderError:
+            draft = compose_extractive(question, language, result.chunks)
+            return replace(draft, notice=phrase("llm_unavailable", language))
+
+    def _decide(
+        self, state: SessionState, text: str, language: str, result: RetrievalResult, confidence: float, grounded: bool
+    ) -> EscalationDecision:
+        message_score = self.frustration.score(text, language)
+        level, trajectory = self.frustration.track(state.frustration, message_score)
+        state.frustration = list(trajectory)
+        loop, loop_sim = detect_loop(
+            state.user_messages, text, embed=self._cached_embedder(state, text, result), similarity=self.settings.loop_similarity
+        )
+        signals = EscalationSignals(
+            confidence=confidence,
+            grounded=grounded,
+            frustration=level,
+            frustration_message=message_score,
+            asked_for_human=False,
+            loop=loop,
+            loop_similarity=loop_sim,
+            sensitive_topics=detect_sensitive_topics(text, self.settings.sensitive_topics),
+            offer_accepted=None,
+        )
+        decision, state.escalation = decide(signals, self.settings, state.escalation)
+        return decision
+
+    def _cached_embedder(self, state: SessionState, text: str, result: RetrievalResult):
+        """Embed for loop detection, reusing vectors already computed this session."""
+        known = dict(zip(state.user_messages, state.user_vectors))
+        known.setdefault(text, result.query_vector if result.query == text else None)
+
+        def embed(value: str) -> np.ndarray:
+            vector = known.get(value)
+            return vector if vector is not None else self.retriever.embed_query(value)
+
+        return embed
+
+    # ---- people -----------------------------------------------------------------------------
+
+    def request_human(self, session_id: str) -> Answer:
+        """The always-visible "talk to a person" button."""
+        state = self.session(session_id)
+        return self._handoff(session_id, state, state.language, ("asked_for_human",), lead="")
+
+    def respond_to_offer(self, session_id: str, accept: bool) -> Answer | None:
+        """The customer's answer to an offered person: accept hands off, decline is remembered."""
+        state = self.session(session_id)
+        signals = EscalationSignals(
+            confidence=state.last_confidence, grounded=True, frustration=state.frustration[-1] if state.frustration else 0.0,
+            frustration_message=0.0, asked_for_human=False, loop=False, loop_similarity=0.0,
+            sensitive_topics=(), offer_accepted=accept,
+        )
+        decision, state.escalation = decide(signals, self.settings, state.escalation)
+        if decision.escalate:
+            return self._handoff(session_id, state, state.language, state.last_reasons or decision.reasons, lead="")
+        return None
+
+    def _handoff(
+        self, session_id: str, state: SessionState, language: str, reasons: tuple[str, ...], lead: str,
+        base: Answer | None = None,
+    ) -> Answer:
+        ticket_id, ahead = self._create_ticket(session_id, state, language, reasons)
+        text = phrase("handoff", language, ahead=ahead)
+        if lead:
+            text = f"{lead}\n\n{text}"
+        decision = EscalationDecision(
+            escalate=True, confidence=state.last_confidence, reasons=tuple(reasons),
+            signals=dict(base.escalation.signals) if base else {"asked_for_human": 1.0},
+        )
+        answer = base or Answer(
+            text="", citations=(), retrieved=(), language=language, confidence=state.last_confidence,
+            escalation=decision, grounded=False, mode="handoff", session_id=session_id,
+        )
+        answer = replace(answer, text=text, escalation=decision, ticket_id=ticket_id, queue_position=ahead)
+        state.turns.append(Turn("assistant", text))
+        self._log_assistant(session_id, answer)
+        return answer
+
+    def _create_ticket(self, session_id: str, state: SessionState, language: str, reasons) -> tuple[str, int]:
+        if self.tickets is None:
+            return "", 0
+        from assistant.handoff import summarize_extractive
+
+        summary = ""
+        if self.chat_model is not None:
+            try:
+                summary = summarize_with_llm(self.chat_model, state.turns, reasons)
+            except ProviderError:
+                logger.warning("LLM summary failed; using the extractive summary")
+        if not summary:
+            summary = summarize_extractive(state.turns, language, reasons)
+        sources = tuple(
+            {"source": c.source, "title": c.title, "page": c.page or 0, "chunk_id": c.chunk_id}
+            for c in state.last_sources
+        )
+        ticket = self.tickets.create(
+            session_id=session_id, transcript=list(state.turns), language=language, summary=summary,
+            sources=sources, confidence=state.last_confidence, reasons=tuple(reasons),
+            frustration_trajectory=tuple(state.frustration),
+        )
+        state.ticket_id = ticket.ticket_id
+        state.escalation = replace(state.escalation, handed_off=True) if hasattr(state.escalation, "handed_off") else state.escalation
+        self._deliver_webhook(ticket)
+        return ticket.ticket_id, self.tickets.queue_position(ticket.ticket_id)
+
+    def _deliver_webhook(self, ticket) -> None:
+        if not self.settings.webhook_url:
+            return
+        from assistant.webhook import WebhookOutbox
+
+        outbox = WebhookOutbox(self.settings)
+        outbox.enqueue(ticket)
+        threading.Thread(target=outbox.deliver_pending, name="webhook", daemon=True).start()
+
+    # ---- small helpers ----------------------------------------------------------------------
+
+    def _language(self, text: str, state: SessionState) -> str:
+        code, probability = detect_language(text, self.settings.languages, default=state.language)
+        if probability >= 0.8 or not state.turns:
+            state.language = code
+        return state.language
+
+    def _fixed_answer(self, session_id: str, state: SessionState, text: str) -> Answer:
+        return Answer(
+            text=text, citations=(), retrieved=(), language=state.language, confidence=0.0,
+            escalation=EscalationDecision(escalate=False, confidence=0.0), grounded=False, mode="none",
+            session_id=session_id,
+        )
+
+    def _offer_after_failure(self, session_id: str, state: SessionState, language: str, text: str, key: str) -> Answer:
+        state.turns.append(Turn("user", text))
+        self._log_user(session_id, language, text)
+        answer = Answer(
+            text=f"{phrase(key, language)}\n\n{phrase('offer_person', language)}", citations=(), retrieved=(),
+            language=language, confidence=0.0,
+            escalation=EscalationDecision(escalate=False, confidence=0.0, reasons=(key,), offer=True),
+            grounded=False, mode="error", session_id=session_id,
+        )
+        state.turns.append(Turn("assistant", answer.text))
+        self._log_assistant(session_id, answer)
+        return answer
+
+    def _log_user(self, session_id: str, language: str, text: str) -> None:
+        if self.log is not None:
+            self.log.record_user(session_id, language, text)
+
+    def _log_assistant(self, session_id: str, answer: Answer) -> None:
+        if self.log is not None:
+            self.log.record_assistant(session_id, answer)

@@ -1,0 +1,102 @@
+"""Offline answers: the passages that best answer the question, quoted and cited as [n]."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.citations import chunk_body, make_citation
+from assistant.lexical import tokenize
+from assistant.phrases import language_name, phrase
+from assistant.safety import strip_injections
+from assistant.types import Citation, RetrievedChunk
+
+_SENTENCE_END = re.compile(r"(?<=[.!?؟])\s+")
+_LIST_ITEM = re.compile(r"^([-*•]|\d+[.)])\s+")
+_FAQ = re.compile(r"^\s*Q:\s*(?P<q>.*?)\n\s*A:\s*(?P<a>.*)$", re.DOTALL)
+MAX_QUOTE_WORDS = 90
+SECOND_PASSAGE_RATIO = 0.75  # a second source is quoted only when it is nearly as good as the first
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An answer before escalation: text with [n] markers and the citations behind them."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    grounded: bool
+    mode: str
+    notice: str = ""
+
+
+def _units(body: str) -> list[str]:
+    """Answerable units of a passage: list items and lines stay whole, prose splits into sentences."""
+    units: list[str] = []
+    for line in body.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        if _LIST_ITEM.match(line):
+            units.append(line)
+        else:
+            units.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
+    return units
+
+
+def _overlap(query_terms: set[str], text: str) -> float:
+    if not query_terms:
+        return 0.0
+    return len(query_terms & set(tokenize(text))) / len(query_terms)
+
+
+def best_passage(question: str, hit: RetrievedChunk) -> tuple[str, float]:
+    """The window of consecutive units that best covers the question, and its term overlap."""
+    body = strip_injections(chunk_body(hit.chunk.text))
+    faq = _FAQ.match(body)
+    if faq:  # a FAQ entry answers its own question: quote the whole answer
+        return faq.group("a").strip(), _overlap(set(tokenize(question)), faq.group("q") + " " + faq.group("a"))
+    units = _units(body)
+    if not units:
+        return "", 0.0
+    terms = set(tokenize(question))
+    scores = [_overlap(terms, u) for u in units]
+    start = max(range(len(units)), key=lambda i: (scores[i], -i))
+    # Grow the window forward (steps and explanations follow their lead sentence).
+    end, words = start, len(units[start].split())
+    while end + 1 < len(units) and words + len(units[end + 1].split()) <= MAX_QUOTE_WORDS:
+        end += 1
+        words += len(units[end].split())
+        if end - start >= 4:
+            break
+    window = units[start : end + 1]
+    passage = ("\n" if any(_LIST_ITEM.match(u) for u in window) else " ").join(window)
+    return passage, _overlap(terms, passage)
+
+
+def compose_extractive(question: str, language: str, hits: Sequence[RetrievedChunk]) -> Draft:
+    """Quote the best one or two passages with [n] markers; abstain when there is nothing to quote."""
+    if not hits:
+        return Draft(phrase("abstain", language), (), grounded=False, mode="extractive")
+    chosen: list[tuple[RetrievedChunk, str]] = []
+    top_score = hits[0].score
+    for hit in hits[:4]:
+        if chosen and (hit.score < SECOND_PASSAGE_RATIO * top_score or len(chosen) == 2):
+            break
+        if any(hit.chunk.source == c.chunk.source for c, _ in chosen):
+            continue
+        passage, _ = best_passage(question, hit)
+        if passage:
+            chosen.append((hit, passage))
+    if not chosen:
+        return Draft(phrase("abstain", language), (), grounded=False, mode="extractive")
+    parts = [phrase("lead", language)]
+    citations = []
+    for marker, (hit, passage) in enumerate(chosen, 1):
+        parts.append(f"{passage} [{marker}]")
+        citations.append(make_citation(marker, hit, quote=passage))
+    other = sorted({c.language for c in citations if c.language != language})
+    if other:
+        names = ", ".join(language_name(code, language) for code in other)
+        parts.append("_" + phrase("other_language", language, language=names) + "_")
+    return Draft("\n\n".join(parts), tuple(citations), grounded=True, mode="extractive")

@@ -1,0 +1,258 @@
+"""Incremental indexing: skip unchanged files, replace changed ones, remove vanished ones.
+
+Built on LangChain's indexing API (`index()` with a record manager, incremental cleanup keyed on
+`source`). A file-level content hash in front of it skips unchanged files before they are even
+loaded, so re-ingesting an unchanged corpus computes no embeddings. A file that fails to load
+keeps whatever it had in the index: nothing already indexed is lost to a bad upload.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from langchain_core.documents import Document
+from langchain_core.indexing import index
+
+from assistant.config import Settings
+from assistant.errors import IngestError
+from assistant.store import VectorStore
+from kb_ingest.chunking import split_documents
+from kb_ingest.loaders import file_sha256, load_file
+from kb_ingest.records import FileTable, IndexedFile, SQLiteRecordManager
+
+logger = logging.getLogger(__name__)
+
+ADDED, UPDATED, UNCHANGED, REMOVED, FAILED = "added", "updated", "unchanged", "removed", "failed"
+EMBED_BATCH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    source: str
+    status: str          # added | updated | unchanged | removed | failed
+    chunks: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    """The diff one ingest run made, for the CLI summary and the Content page."""
+
+    files: tuple[FileResult, ...]
+    chunks_added: int = 0
+    chunks_deleted: int = 0
+    chunks_skipped: int = 0
+    seconds: float = 0.0
+
+    def sources(self, status: str) -> list[FileResult]:
+        return [f for f in self.files if f.status == status]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {s: len(self.sources(s)) for s in (ADDED, UPDATED, REMOVED, UNCHANGED, FAILED)}
+
+    @property
+    def ok(self) -> bool:
+        return not self.sources(FAILED)
+
+    def to_dict(self) -> dict:
+        return {
+            **self.counts,
+            "chunks_added": self.chunks_added,
+            "chunks_deleted": self.chunks_deleted,
+            "chunks_skipped": self.chunks_skipped,
+            "seconds": round(self.seconds, 3),
+            "errors": [{"source": f.source, "reason": f.reason} for f in self.sources(FAILED)],
+            "files": [asdict(f) for f in self.files],
+        }
+
+
+@dataclass
+class _Run:
+    """Mutable bookkeeping for one run."""
+
+    results: list[FileResult] = field(default_factory=list)
+    pending: dict[str, IndexedFile] = field(default_factory=dict)
+
+
+ProgressFn = Callable[[int, int, str], None]  # (files done, files total, current source)
+
+
+class Indexer:
+    """Keeps one Chroma collection in step with one or more folders of help-centre files."""
+
+    def __init__(self, settings: Settings, store: VectorStore) -> None:
+        self.settings = settings
+        self.store = store
+        namespace = f"chroma/{settings.collection}"
+        self.records = SQLiteRecordManager(namespace, settings.record_db_path)
+        self.files = FileTable(namespace, settings.record_db_path)
+
+    # ---- public API -------------------------------------------------------------------------
+
+    def ingest(self, path: Path | None = None, reset: bool = False, progress: ProgressFn | None = None) -> IngestReport:
+        """Bring the index in line with `path` (default: the corpus directory)."""
+        started = time.perf_counter()
+        target = Path(path) if path is not None else self.settings.corpus_dir
+        if reset:
+            self.store.reset()
+            self.records.clear()
+            self.files.clear()
+        if not target.exists():
+            return IngestReport(
+                files=(FileResult(str(target), FAILED, reason=f"Expected a file or folder at {target}, found nothing."),),
+                seconds=time.perf_counter() - started,
+            )
+        base = self._base_for(target)
+        paths = self._scan(target)
+        run = _Run()
+        changed = self._classify(paths, base, run)
+        result = index(
+            self._documents(changed, base, run, progress, len(paths)),
+            self.records,
+            self.store.langchain,
+            batch_size=EMBED_BATCH,
+            cleanup="incremental",
+            source_id_key="source",
+            key_encoder=_chunk_key,
+        )
+        self._commit(run)
+        deleted = result["num_deleted"] + self._remove_vanished(target, base, paths, run)
+        if result["num_added"] or deleted:
+            self.store.bump_generation()
+        run.results.sort(key=lambda r: r.source)
+        return IngestReport(
+            files=tuple(run.results),
+            chunks_added=result["num_added"],
+            chunks_deleted=deleted,
+            chunks_skipped=result["num_skipped"],
+            seconds=time.perf_counter() - started,
+        )
+
+    def remove_source(self, source: str) -> int:
+        """Delete one source's chunks from the index; returns how many chunks went."""
+        removed = self._delete_group(source)
+        for entry in self.files.all():
+            if entry.source == source:
+                self.files.delete(entry.root, source)
+        if removed:
+            self.store.bump_generation()
+        return removed
+
+    def indexed_files(self) -> list[IndexedFile]:
+        return self.files.all()
+
+    # ---- steps ------------------------------------------------------------------------------
+
+    def _base_for(self, target: Path) -> Path:
+        """Sources are relative to the corpus dir when the target is inside it, else to the target's parent."""
+        corpus = self.settings.corpus_dir.resolve()
+        resolved = target.resolve()
+        if resolved == corpus or corpus in resolved.parents:
+            return corpus
+        return resolved.parent
+
+    @staticmethod
+    def _scan(target: Path) -> list[Path]:
+        if target.is_file():
+            return [target.resolve()]
+        return sorted(
+            p.resolve()
+            for p in target.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(target).parts)
+        )
+
+    def _classify(self, paths: list[Path], base: Path, run: _Run) -> list[Path]:
+        """Record unchanged files straight away; return the ones that need loading."""
+        changed = []
+        for p in paths:
+            source = p.relative_to(base).as_posix()
+            known = self.files.get(str(base), source)
+            try:
+                digest = file_sha256(p)
+            except OSError as exc:
+                run.results.append(FileResult(source, FAILED, reason=f"cannot read file: {exc.strerror}"))
+                continue
+            if known and known.sha256 == digest:
+                run.results.append(FileResult(source, UNCHANGED, known.chunks))
+            else:
+                changed.append(p)
+        return changed
+
+    def _documents(
+        self, changed: list[Path], base: Path, run: _Run, progress: ProgressFn | None, total: int
+    ) -> Iterator[Document]:
+        """Load and chunk changed files lazily, so index() embeds while we read."""
+        done = total - len(changed)
+        for p in changed:
+            source = p.relative_to(base).as_posix()
+            if progress:
+                progress(done, total, source)
+            try:
+                chunks = split_documents(
+                    load_file(p, base, self.settings), self.settings.chunk_tokens, self.settings.chunk_overlap
+                )
+                if not chunks:
+                    raise IngestError("no text to index after chunking")
+            except IngestError as exc:
+                run.results.append(FileResult(source, FAILED, reason=str(exc)))
+                done += 1
+                continue
+            except Exception as exc:  # a loader bug must not abort the whole run
+                logger.exception("unexpected error loading %s", source)
+                run.results.append(FileResult(source, FAILED, reason=f"unexpected error ({type(exc).__name__})"))
+                done += 1
+                continue
+            known = self.files.get(str(base), source)
+            run.results.append(FileResult(source, UPDATED if known else ADDED, len(chunks)))
+            first = chunks[0].metadata
+            stat = p.stat()
+            run.pending[source] = IndexedFile(
+                root=str(base), source=source, sha256=str(first["content_hash"]), size=stat.st_size,
+                mtime=stat.st_mtime, chunks=len(chunks), language=_majority(c.metadata["language"] for c in chunks),
+                title=str(first.get("title", "")), kind=str(first.get("kind", "doc")), indexed_at=time.time(),
+            )
+            done += 1
+            yield from chunks
+        if progress:
+            progress(total, total, "")
+
+    def _commit(self, run: _Run) -> None:
+        """Only after index() returned are the new hashes trusted (a crash midway re-does the files)."""
+        for entry in run.pending.values():
+            self.files.put(entry)
+
+    def _remove_vanished(self, target: Path, base: Path, paths: list[Path], run: _Run) -> int:
+        if target.is_file():
+            return 0
+        present = {p.relative_to(base).as_posix() for p in paths}
+        prefix = "" if target.resolve() == base else target.resolve().relative_to(base).as_posix() + "/"
+        deleted = 0
+        for entry in self.files.all(root=str(base)):
+            if entry.source.startswith(prefix) and entry.source not in present:
+                deleted += self._delete_group(entry.source)
+                self.files.delete(entry.root, entry.source)
+                run.results.append(FileResult(entry.source, REMOVED, entry.chunks))
+        return deleted
+
+    def _delete_group(self, source: str) -> int:
+        keys = self.records.list_keys(group_ids=[source])
+        if keys:
+            self.store.langchain.delete(keys)
+            self.records.delete_keys(keys)
+        return len(keys)
+
+
+def _chunk_key(doc: Document) -> str:
+    return str(doc.metadata["chunk_id"])
+
+
+def _majority(values) -> str:
+    counts: dict[str, int] = {}
+    for v in values:
+        counts[str(v)] = counts.get(str(v), 0) + 1
+    return max(counts, key=counts.get) if counts else ""
