@@ -136,7 +136,7 @@ class Settings:
         def get(name: str, default: object) -> str:
             return env.get(name, str(default) if not isinstance(default, tuple) else ",".join(default))
 
-        return cls(
+        settings = cls(
             corpus_dir=Path(get("KB_CORPUS_DIR", d.corpus_dir)),
             data_dir=Path(get("KB_DATA_DIR", d.data_dir)),
             chroma_mode=_as_choice("KB_CHROMA_MODE", get("KB_CHROMA_MODE", d.chroma_mode), CHROMA_MODES),
@@ -181,6 +181,17 @@ class Settings:
             ),
             users=_as_list(env.get("KB_USERS", "")),
         )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Checks that involve more than one setting."""
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ConfigError(
+                f"Expected KB_CHUNK_OVERLAP below KB_CHUNK_TOKENS ({self.chunk_tokens}), got {self.chunk_overlap}."
+            )
+        if not self.languages:
+            raise ConfigError("Expected KB_LANGUAGES to list at least one language code, e.g. en,ar,sw,ha,et.")
 
 
 def setting_names() -> list[str]:

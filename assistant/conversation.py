@@ -172,7 +172,7 @@ class Assistant:
             return self._handoff(session_id, state, language, decision.reasons, lead=draft.text, base=answer)
         if decision.offer:
             answer = replace(answer, text=f"{answer.text}\n\n{phrase('offer_person', language)}")
-        self._log_assistant(session_id, answer)
+        answer = self._log_assistant(session_id, answer)
         state.turns.append(Turn("assistant", answer.text))
         return answer
 
@@ -271,8 +271,7 @@ class Assistant:
         )
         answer = replace(answer, text=text, escalation=decision, ticket_id=ticket_id, queue_position=ahead)
         state.turns.append(Turn("assistant", text))
-        self._log_assistant(session_id, answer)
-        return answer
+        return self._log_assistant(session_id, answer)
 
     def _create_ticket(self, session_id: str, state: SessionState, language: str, reasons) -> tuple[str, int]:
         if self.tickets is None:
@@ -335,13 +334,25 @@ class Assistant:
             grounded=False, mode="error", session_id=session_id,
         )
         state.turns.append(Turn("assistant", answer.text))
-        self._log_assistant(session_id, answer)
-        return answer
+        return self._log_assistant(session_id, answer)
+
+    def feedback(self, session_id: str, message_index: int, helpful: bool, comment: str = "") -> None:
+        """Thumbs up/down on the assistant message at `message_index` (as returned in Answer.message_index)."""
+        if self.log is not None:
+            self.log.record_feedback(session_id, message_index, helpful, comment)
 
     def _log_user(self, session_id: str, language: str, text: str) -> None:
         if self.log is not None:
-            self.log.record_user(session_id, language, text)
+            self.log.record_message(session_id, "user", text, language=language)
 
-    def _log_assistant(self, session_id: str, answer: Answer) -> None:
-        if self.log is not None:
-            self.log.record_assistant(session_id, answer)
+    def _log_assistant(self, session_id: str, answer: Answer) -> Answer:
+        """Persist the reply (redacted by the log); returns it with its message index set."""
+        if self.log is None:
+            return answer
+        index = self.log.record_answer(session_id, answer)
+        if answer.ticket_id:
+            self.log.record_handoff(session_id, answer.ticket_id, answer.escalation.reasons)
+        if not answer.grounded and answer.mode in ("extractive", "llm"):
+            question = next((t.content for t in reversed(self.session(session_id).turns) if t.role == "user"), "")
+            self.log.record_unanswered(question, answer.language, session_id)
+        return replace(answer, message_index=index)

@@ -109,3 +109,4 @@ class Answer:
     notice: str = ""               # e.g. the fallback reason when the LLM failed
     ticket_id: str = ""            # set when this reply created a handoff ticket
     queue_position: int = 0        # people ahead of the customer in the handoff queue
+    message_index: int = -1        # index of this reply in the stored conversation (for feedback)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import KBError
+from kb_ingest import cli_answers
 
 logger = logging.getLogger("kb")
 
@@ -155,17 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
 
-    _add_late_commands(sub)
+    cli_answers.register(sub)  # ask, eval
     return parser
-
-
-def _add_late_commands(sub) -> None:
-    """Commands defined in their own modules (ask, eval)."""
-    try:
-        from kb_ingest import cli_answers
-    except ImportError:
-        return
-    cli_answers.register(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
