@@ -77,6 +77,7 @@ class Assistant:
         chat_model: BaseChatModel | None = None,
         tickets=None,
         log=None,
+        outbox=None,
         frustration: FrustrationDetector | None = None,
         confidence_model: ConfidenceModel | None = None,
     ) -> None:
@@ -85,6 +86,7 @@ class Assistant:
         self.chat_model = chat_model
         self.tickets = tickets
         self.log = log
+        self.outbox = outbox
         self.frustration = frustration or FrustrationDetector(retriever.embeddings)
         self.confidence_model = confidence_model or default_confidence_model()
         self._sessions: dict[str, SessionState] = {}
@@ -95,18 +97,27 @@ class Assistant:
     @classmethod
     def from_settings(cls, settings: Settings, chat_model: BaseChatModel | None = None) -> "Assistant":
         from assistant.conversation_log import ConversationLog
+        from assistant.db import Database
         from assistant.handoff import TicketStore
         from assistant.models import make_chat_model, make_embeddings
         from assistant.retrieval import make_retriever
         from assistant.store import open_store
+        from assistant.webhook import WebhookOutbox
 
         store = open_store(settings, make_embeddings(settings))
+        db = Database.from_settings(settings)
+        outbox = None
+        if settings.webhook_url:
+            outbox = WebhookOutbox(settings, db)
+            # Deliveries (and retries of earlier failures) run beside the chat, never in its way.
+            threading.Thread(target=outbox.run, args=(threading.Event(),), name="webhook", daemon=True).start()
         return cls(
             settings,
             make_retriever(settings, store),
             chat_model=chat_model if chat_model is not None else make_chat_model(settings),
-            tickets=TicketStore(settings),
-            log=ConversationLog(settings),
+            tickets=TicketStore(settings, db),
+            log=ConversationLog(settings, db),
+            outbox=outbox,
         )
 
     def session(self, session_id: str) -> SessionState:
@@ -203,8 +214,8 @@ class Assistant:
         self, state: SessionState, text: str, language: str, result: RetrievalResult, confidence: float, grounded: bool
     ) -> EscalationDecision:
         message_score = self.frustration.score(text, language)
-        level, trajectory = self.frustration.track(state.frustration, message_score)
-        state.frustration = list(trajectory)
+        level, _trend = self.frustration.track(state.frustration, message_score)
+        state.frustration.append(message_score)
         loop, loop_sim = detect_loop(
             state.user_messages, text, embed=self._cached_embedder(state, text, result), similarity=self.settings.loop_similarity
         )
@@ -296,18 +307,10 @@ class Assistant:
             frustration_trajectory=tuple(state.frustration),
         )
         state.ticket_id = ticket.ticket_id
-        state.escalation = replace(state.escalation, handed_off=True) if hasattr(state.escalation, "handed_off") else state.escalation
-        self._deliver_webhook(ticket)
+        state.escalation = replace(state.escalation, handed_off=True, offer_pending=False)
+        if self.outbox is not None:
+            self.outbox.enqueue(ticket)  # stored first; the background worker delivers and retries
         return ticket.ticket_id, self.tickets.queue_position(ticket.ticket_id)
-
-    def _deliver_webhook(self, ticket) -> None:
-        if not self.settings.webhook_url:
-            return
-        from assistant.webhook import WebhookOutbox
-
-        outbox = WebhookOutbox(self.settings)
-        outbox.enqueue(ticket)
-        threading.Thread(target=outbox.deliver_pending, name="webhook", daemon=True).start()
 
     # ---- small helpers ----------------------------------------------------------------------
 

@@ -1,0 +1,337 @@
+"""Webhook delivery of handoff tickets through an outbox table, so a down endpoint loses nothing.
+
+`enqueue()` stores the rendered payload first; `deliver_pending()` POSTs what is due, with
+exponential backoff (and the server's Retry-After) between attempts. After
+`settings.webhook_max_attempts` an entry is marked "failed" but kept; `retry_failed()` requeues it.
+Credentials, if the endpoint needs them, go in the URL (https://user:token@host/path: httpx sends
+them as Basic auth); the URL is never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from assistant.config import Settings
+from assistant.db import Database, to_db_time, utc_now
+from assistant.handoff import Ticket
+
+logger = logging.getLogger(__name__)
+
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+CREATED_EVENT = "ticket.created"
+MAX_RETRY_AFTER_S = 86_400.0
+_RETRYABLE_4XX = {408, 409, 425, 429}
+_LEASE_MARGIN_S = 30.0  # a claimed entry is retried by others if its worker died mid-delivery
+_BATCH = 50
+
+_SCHEMA = [
+    """
+    CREATE TABLE IF NOT EXISTS webhook_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        dedupe_key TEXT NOT NULL UNIQUE,        -- also sent as Idempotency-Key
+        ticket_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        format TEXT NOT NULL,
+        payload TEXT NOT NULL,                  -- the JSON body, rendered at enqueue time
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,    -- since enqueued or last requeued by retry_failed()
+        last_error TEXT NOT NULL DEFAULT '',
+        last_status INTEGER,
+        next_attempt_at REAL NOT NULL,          -- unix time
+        created_at TEXT NOT NULL,
+        delivered_at TEXT
+    );
+    CREATE INDEX IF NOT EXISTS webhook_outbox_due ON webhook_outbox (status, next_attempt_at)
+    """,
+]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One webhook payload and where its delivery stands."""
+
+    id: int
+    ticket_id: str
+    event: str
+    format: str
+    payload: dict[str, Any]
+    status: str                 # "pending" | "delivered" | "failed"
+    attempts: int
+    last_error: str
+    last_status: int | None     # HTTP status of the last attempt, None if no response
+    next_attempt_at: float      # unix time
+    created_at: str
+    delivered_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """What one `deliver_pending()` pass did."""
+
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    @property
+    def attempted(self) -> int:
+        return self.delivered + self.retrying + self.failed
+
+    def __add__(self, other: DeliveryReport) -> DeliveryReport:
+        return DeliveryReport(
+            self.delivered + other.delivered, self.retrying + other.retrying, self.failed + other.failed
+        )
+
+
+def render_payload(ticket: Ticket, fmt: str, event: str = CREATED_EVENT) -> dict[str, Any]:
+    """The JSON body for `fmt`: "plain" ({"event", "ticket"}) or "zendesk" (a Zendesk ticket)."""
+    if fmt == "plain":
+        return {"event": event, "ticket": ticket.to_dict()}
+    if fmt == "zendesk":
+        return zendesk_payload(ticket)
+    raise ValueError(f"Expected webhook format plain or zendesk, got {fmt!r}")
+
+
+def zendesk_payload(ticket: Ticket) -> dict[str, Any]:
+    """A body for Zendesk's POST /api/v2/tickets: private note, priority, tags, external_id."""
+    first_question = next((t.content for t in ticket.transcript if t.role == "user"), "")
+    subject = " ".join(f"[{ticket.language}] {first_question or 'Customer asked for a person'}".split())
+    return {
+        "ticket": {
+            "subject": subject if len(subject) <= 120 else subject[:119] + "…",
+            "comment": {"body": _zendesk_body(ticket), "public": False},
+            "priority": ticket.priority,  # urgent | high | normal: all valid Zendesk priorities
+            "tags": ["helpdesk_assistant", f"lang_{ticket.language}", *(f"reason_{r}" for r in ticket.reasons)],
+            "external_id": ticket.ticket_id,
+        }
+    }
+
+
+def _zendesk_body(ticket: Ticket) -> str:
+    lines = [
+        ticket.summary,
+        "",
+        f"Confidence: {ticket.confidence:.2f}",
+        f"Reasons: {', '.join(ticket.reasons) or 'none'}",
+        f"Frustration peak: {ticket.frustration_peak:.2f}",
+    ]
+    if ticket.sources:
+        lines += ["", "Sources the assistant used:"]
+        for s in ticket.sources:
+            page = f", p. {s.page}" if s.page else ""
+            lines.append(f"- {s.title} ({s.source}{page})")
+    lines += ["", "Transcript (redacted):"]
+    names = {"user": "Customer", "assistant": "Assistant", "staff": "Staff"}
+    lines += [f"{names.get(t.role, t.role)}: {t.content}" for t in ticket.transcript]
+    return "\n".join(lines)
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date); None if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - now
+        except (TypeError, ValueError, OverflowError):
+            return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+
+
+class WebhookOutbox:
+    """Outbox of ticket webhooks in the application database."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database | None = None,
+        *,
+        base_delay: float = 2.0,
+        max_delay: float = 600.0,
+        timeout: float = 10.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.db = db if db is not None else Database.from_settings(settings)
+        self.db.migrate("webhook_outbox", _SCHEMA)
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.timeout = timeout
+        self._clock = clock
+        self._sleep = sleep
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.settings.webhook_url)
+
+    def enqueue(self, ticket: Ticket, event: str = CREATED_EVENT) -> OutboxEntry | None:
+        """Store the payload for delivery (None when no webhook is configured).
+
+        Idempotent: enqueueing "ticket.created" twice for a ticket (a second handoff in the same
+        session) keeps one entry; other events are keyed by the ticket's `updated_at`.
+        """
+        if not self.enabled:
+            logger.debug("no webhook configured; ticket %s not queued", ticket.ticket_id)
+            return None
+        key = f"{ticket.ticket_id}:{event}"
+        if event != CREATED_EVENT:
+            key += f":{to_db_time(ticket.updated_at)}"
+        fmt = self.settings.webhook_format
+        body = json.dumps(render_payload(ticket, fmt, event), ensure_ascii=False)
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO webhook_outbox (dedupe_key, ticket_id, event, format, payload,"
+                " status, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+                (key, ticket.ticket_id, event, fmt, body, self._clock(), to_db_time(utc_now())),
+            )
+            row = conn.execute("SELECT * FROM webhook_outbox WHERE dedupe_key = ?", (key,)).fetchone()
+        return _row_to_entry(row)
+
+    def deliver_pending(self) -> DeliveryReport:
+        """POST every due pending payload once; reschedule or fail the ones that did not go through."""
+        if not self.enabled:
+            return DeliveryReport()
+        report = DeliveryReport()
+        due = self._claim_due()
+        if not due:
+            return report
+        headers = {"Content-Type": "application/json", "User-Agent": "helpdesk-assistant"}
+        with httpx.Client(timeout=self.timeout, headers=headers, follow_redirects=False) as client:
+            for entry_id, key, event, body, attempts in due:
+                report += self._deliver_one(client, entry_id, key, event, body, attempts)
+        return report
+
+    def drain(self, max_seconds: float) -> DeliveryReport:
+        """Deliver until nothing is pending or `max_seconds` have passed, sleeping until the next is due."""
+        deadline = self._clock() + max_seconds
+        report = self.deliver_pending()
+        while True:
+            next_due = self._next_due()
+            if next_due is None or next_due > deadline:
+                return report
+            self._sleep(max(0.0, next_due - self._clock()))
+            report += self.deliver_pending()
+
+    def run(self, stop: threading.Event, poll_interval: float = 5.0) -> None:
+        """Deliver in the background until `stop` is set (the app starts this on a daemon thread)."""
+        while not stop.is_set():
+            try:
+                self.deliver_pending()
+            except Exception:  # a broken database must not kill the worker silently
+                logger.exception("webhook delivery pass failed")
+            next_due = self._next_due()
+            wait = poll_interval if next_due is None else min(poll_interval, max(0.0, next_due - self._clock()))
+            stop.wait(max(wait, 0.01))
+
+    def retry_failed(self) -> int:
+        """Put every failed entry back in the queue with a fresh attempt budget; return how many."""
+        with self.db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE webhook_outbox SET status = 'pending', attempts = 0, next_attempt_at = ?"
+                " WHERE status = 'failed'",
+                (self._clock(),),
+            )
+        return cursor.rowcount
+
+    def entries(self, status: str | None = None) -> list[OutboxEntry]:
+        """Outbox entries, oldest first, optionally of one status."""
+        sql, params = "SELECT * FROM webhook_outbox", []
+        if status is not None:
+            sql += " WHERE status = ?"
+            params.append(status)
+        with self.db.read() as conn:
+            rows = conn.execute(sql + " ORDER BY id", params).fetchall()
+        return [_row_to_entry(r) for r in rows]
+
+    def _claim_due(self) -> list[tuple]:
+        """Take a lease on the due entries so a concurrent worker does not send them too."""
+        now = self._clock()
+        with self.db.transaction() as conn:
+            rows = conn.execute(
+                "SELECT id, dedupe_key, event, payload, attempts FROM webhook_outbox"
+                " WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+                (now, _BATCH),
+            ).fetchall()
+            conn.executemany(
+                "UPDATE webhook_outbox SET next_attempt_at = ? WHERE id = ?",
+                [(now + self.timeout + _LEASE_MARGIN_S, row["id"]) for row in rows],
+            )
+        return [tuple(row) for row in rows]
+
+    def _deliver_one(self, client: httpx.Client, entry_id: int, key: str, event: str, body: str, attempts: int):
+        extra = {"Idempotency-Key": key, "X-Helpdesk-Event": event}
+        status_code, retry_after = None, None
+        try:
+            response = client.post(self.settings.webhook_url, content=body.encode("utf-8"), headers=extra)
+            status_code = response.status_code
+            if response.is_success:
+                self._mark_delivered(entry_id, status_code)
+                return DeliveryReport(delivered=1)
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock())
+            error = f"HTTP {status_code}: {response.text[:200]}"
+        except httpx.TimeoutException:
+            error = f"timed out after {self.timeout:g}s"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:300]
+        attempts += 1
+        permanent = status_code is not None and 400 <= status_code < 500 and status_code not in _RETRYABLE_4XX
+        failed = permanent or attempts >= self.settings.webhook_max_attempts
+        delay = min(self.max_delay, self.base_delay * 2 ** (attempts - 1))
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        logger.warning(
+            "webhook for %s to %s failed (attempt %d): %s", key, urlsplit(self.settings.webhook_url).hostname,
+            attempts, error,
+        )
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE webhook_outbox SET status = ?, attempts = ?, last_error = ?, last_status = ?,"
+                " next_attempt_at = ? WHERE id = ?",
+                (FAILED if failed else PENDING, attempts, error, status_code, self._clock() + delay, entry_id),
+            )
+        return DeliveryReport(failed=1) if failed else DeliveryReport(retrying=1)
+
+    def _mark_delivered(self, entry_id: int, status_code: int) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE webhook_outbox SET status = 'delivered', attempts = attempts + 1, last_status = ?,"
+                " last_error = '', delivered_at = ? WHERE id = ?",
+                (status_code, to_db_time(utc_now()), entry_id),
+            )
+
+    def _next_due(self) -> float | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT MIN(next_attempt_at) FROM webhook_outbox WHERE status = 'pending'"
+            ).fetchone()
+        return row[0]
+
+
+def _row_to_entry(row) -> OutboxEntry:
+    return OutboxEntry(
+        id=row["id"],
+        ticket_id=row["ticket_id"],
+        event=row["event"],
+        format=row["format"],
+        payload=json.loads(row["payload"]),
+        status=row["status"],
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        last_status=row["last_status"],
+        next_attempt_at=row["next_attempt_at"],
+        created_at=row["created_at"],
+        delivered_at=row["delivered_at"],
+    )
