@@ -98,5 +98,5 @@ def compose_extractive(question: str, language: str, hits: Sequence[RetrievedChu
     other = sorted({c.language for c in citations if c.language != language})
     if other:
         names = ", ".join(language_name(code, language) for code in other)
-        parts.append("_" + phrase("other_language", language, language=names) + "_")
+        parts.append("_" + phrase("other_language", language, names=names) + "_")
     return Draft("\n\n".join(parts), tuple(citations), grounded=True, mode="extractive")

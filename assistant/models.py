@@ -100,5 +100,5 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
         timeout=settings.llm_timeout_s,
         max_retries=settings.llm_max_retries,
         temperature=0,
-        streaming=False,
+        streaming=True,  # tokens go to the UI as they arrive
     )

@@ -19,11 +19,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "et": "Meie abikeskus ütleb selle kohta järgmist:",
     },
     "other_language": {
-        "en": "This answer comes from our {language} articles.",
-        "ar": "هذه الإجابة مأخوذة من مقالاتنا باللغة {language}.",
-        "sw": "Jibu hili limetoka kwenye makala zetu za {language}.",
-        "ha": "Wannan amsa ta fito daga labaranmu na {language}.",
-        "et": "See vastus pärineb meie {language} keelsetest artiklitest.",
+        "en": "This answer comes from our {names} articles.",
+        "ar": "هذه الإجابة مأخوذة من مقالاتنا باللغة {names}.",
+        "sw": "Jibu hili limetoka kwenye makala zetu za {names}.",
+        "ha": "Wannan amsa ta fito daga labaranmu na {names}.",
+        "et": "See vastus pärineb meie {names} keelsetest artiklitest.",
     },
     "abstain": {
         "en": "I'm sorry, I couldn't find this in our help centre, so I won't guess.",
