@@ -17,6 +17,7 @@ _LIST_ITEM = re.compile(r"^([-*•]|\d+[.)])\s+")
 _FAQ = re.compile(r"^\s*Q:\s*(?P<q>.*?)\n\s*A:\s*(?P<a>.*)$", re.DOTALL)
 MAX_QUOTE_WORDS = 90
 SECOND_PASSAGE_RATIO = 0.75  # a second source is quoted only when it is nearly as good as the first
+SECOND_PASSAGE_OVERLAP = 0.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +86,9 @@ def compose_extractive(question: str, language: str, hits: Sequence[RetrievedChu
             break
         if any(hit.chunk.source == c.chunk.source for c, _ in chosen):
             continue
-        passage, _ = best_passage(question, hit)
-        if passage:
+        passage, overlap = best_passage(question, hit)
+        # A second quote must share the question's words, or it is likely a neighbouring topic.
+        if passage and (not chosen or overlap >= SECOND_PASSAGE_OVERLAP):
             chosen.append((hit, passage))
     if not chosen:
         return Draft(phrase("abstain", language), (), grounded=False, mode="extractive")
