@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 TokenCallback = Callable[[str], None]
+# Reasons that only restate an earlier handoff (plus soft signals): no new ticket, no repeated notice.
+_WAITING_REASONS = {"already_handed_off", "low_confidence", "frustration", "loop", "frustration_rising"}
 
 
 @dataclass
@@ -179,12 +181,28 @@ class Assistant:
             search_query=query,
             notice=draft.notice,
         )
+        if decision.escalate and state.ticket_id and set(decision.reasons) <= _WAITING_REASONS:
+            return self._answer_while_waiting(session_id, state, answer)
         if decision.escalate:
             return self._handoff(session_id, state, language, decision.reasons, lead=draft.text, base=answer)
         if decision.offer:
             answer = replace(answer, text=f"{answer.text}\n\n{phrase('offer_person', language)}")
         answer = self._log_assistant(session_id, answer)
         state.turns.append(Turn("assistant", answer.text))
+        return answer
+
+    def _answer_while_waiting(self, session_id: str, state: SessionState, answer: Answer) -> Answer:
+        """Already handed off: answer normally and add the new turns to the open ticket."""
+        answer = self._log_assistant(session_id, answer)
+        state.turns.append(Turn("assistant", answer.text))
+        if self.tickets is not None:
+            try:
+                self.tickets.append_turns(state.ticket_id, state.turns[-2:])
+                position = self.tickets.queue_position(state.ticket_id)
+            except KBError:  # the ticket was resolved meanwhile: nothing to add to
+                logger.info("ticket %s no longer active", state.ticket_id)
+                return answer
+            answer = replace(answer, ticket_id=state.ticket_id, queue_position=position)
         return answer
 
     def _search_query(self, state: SessionState, text: str) -> str:

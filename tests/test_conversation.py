@@ -72,6 +72,9 @@ def test_ticket_carries_context_and_customer_can_keep_asking(assistant):
     assert ticket.sources and ticket.sources[0].source == "docs/refunds.md"
     later = assistant.reply("c1", "How long does express shipping take?")
     assert later.grounded and "1-2" in later.text  # still answered while waiting
+    assert phrase("handoff", "en", ahead=0) not in later.text and later.ticket_id == handoff.ticket_id
+    updated = assistant.tickets.get(handoff.ticket_id)
+    assert updated.transcript[-2].content == "How long does express shipping take?"
 
 
 def test_offer_is_made_once_and_can_be_accepted(assistant):
