@@ -25,6 +25,7 @@ from assistant.escalation import (
     decide,
     detect_loop,
     detect_sensitive_topics,
+    validate_topics,
 )
 from assistant.extractive import Draft, compose_extractive
 from assistant.followups import offline_search_query, refers_back
@@ -89,6 +90,7 @@ class Assistant:
         self.tickets = tickets
         self.log = log
         self.outbox = outbox
+        validate_topics(settings.sensitive_topics)  # a typo in KB_SENSITIVE_TOPICS fails at start-up
         self.frustration = frustration or FrustrationDetector(retriever.embeddings)
         self.confidence_model = confidence_model or default_confidence_model()
         self._sessions: dict[str, SessionState] = {}
@@ -231,7 +233,8 @@ class Assistant:
     def _decide(
         self, state: SessionState, text: str, language: str, result: RetrievalResult, confidence: float, grounded: bool
     ) -> EscalationDecision:
-        message_score = self.frustration.score(text, language)
+        vector = result.query_vector if result.query == text and result.query_vector.size else None
+        message_score = self.frustration.score(text, language, vector)
         level, _trend = self.frustration.track(state.frustration, message_score)
         state.frustration.append(message_score)
         loop, loop_sim = detect_loop(

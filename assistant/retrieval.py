@@ -1,9 +1,22 @@
-"""Hybrid retrieval: dense (multilingual-e5 in Chroma) + lexical (BM25), language-aware, fused by rank.
+"""Hybrid retrieval: dense (multilingual-e5) + lexical (BM25), language-aware, fused by score.
 
-multilingual-e5 prefers a document in the question's language even when it is on the wrong
-topic. Two counter-measures: the dense side also searches each other language separately (so
-the best passage of every language is a candidate), and same-language cosines are discounted
-by a small calibrated margin before ranking (see docs/retrieval.md for the measurement).
+multilingual-e5 prefers a passage in the question's language even when it is on the wrong topic
+(see docs/evaluation/retrieval.md for the measurement). Each cosine is therefore corrected by the
+question's affinity to the passage's language: the dot product of the question with that
+language's direction (assistant/language_directions.py, from parallel anchor sentences). A small
+same-language bonus then orders a passage and its translation by the customer's language. BM25
+supplies exact-term matches and, across languages, shared names and numbers. The fused score is
+
+    cosine - (language affinity of the passage - that of the question's own language)
+           - same_language_margin (if same language) + weight x BM25 / BM25 ceiling,
+
+so it stays on the cosine scale (about 0.7-1.0); see FusionParams for the tuned values.
+
+The retriever keeps a snapshot of the collection (chunks, vectors, BM25 index) and rebuilds it
+when the store's generation counter changes. Scoring the snapshot in numpy is exact and takes
+about a millisecond at help-centre scale (tens of thousands of chunks), less than one Chroma
+round-trip, so a reply costs one query embedding and no Chroma query; Chroma stays the store of
+record.
 """
 
 from __future__ import annotations
@@ -14,9 +27,11 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 
 from assistant.config import Settings
 from assistant.language import detect_language
+from assistant.language_directions import direction_matrix
 from assistant.lexical import BM25Index
 from assistant.models import make_embeddings
 from assistant.store import VectorStore
@@ -24,7 +39,16 @@ from assistant.types import Chunk, RetrievedChunk
 
 logger = logging.getLogger(__name__)
 
-RRF_K = 60
+
+@dataclass(frozen=True, slots=True)
+class FusionParams:
+    """The knobs of the fused score (tuned on the dev split; see docs/evaluation/retrieval.md)."""
+
+    centre_strength: float = 1.0        # share of the question's language affinity removed from cosines
+    same_language_margin: float = -0.02  # subtracted from same-language cosines: negative = a bonus
+    lexical_weight: float = 0.1         # weight of BM25 (as a share of its ceiling) in the question's language
+    cross_lexical_weight: float = 0.05  # ... and in other languages (names and numbers)
+    lexical_floor: float = 0.0          # BM25 share below which a lexical match is ignored
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -36,38 +60,99 @@ class RetrievalResult:
 
 
 @dataclass(slots=True)
-class _LexicalCache:
+class IndexSnapshot:
+    """Everything derived from one generation of the collection."""
+
     generation: int = -1
     checked_at: float = 0.0
     chunks: list[Chunk] = field(default_factory=list)
-    index: BM25Index | None = None
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     languages: tuple[str, ...] = ()
+    chunk_language: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    directions: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    index: BM25Index | None = None
+
+    @classmethod
+    def build(
+        cls, generation: int, chunks: list[Chunk], vectors: np.ndarray, embeddings: Embeddings
+    ) -> "IndexSnapshot":
+        languages = tuple(sorted({c.language for c in chunks}))
+        chunk_language = np.array([languages.index(c.language) for c in chunks], dtype=np.int32)
+        if vectors.size:
+            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return cls(
+            generation=generation,
+            checked_at=time.monotonic(),
+            chunks=chunks,
+            vectors=vectors,
+            languages=languages,
+            chunk_language=chunk_language,
+            directions=direction_matrix(embeddings, languages) if chunks else np.zeros((0, 0), dtype=np.float32),
+            index=BM25Index([f"{c.title}\n{c.text}" for c in chunks]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """The best chunks by fused score, best first, with their ranks on each side."""
+
+    order: np.ndarray         # chunk indices
+    fused: np.ndarray         # fused score per entry of `order`
+    dense_rank: np.ndarray    # 1-based rank by language-corrected cosine
+    lexical_rank: np.ndarray  # 1-based rank by BM25, 0 = no lexical match
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the `k` highest scores, best first."""
+    k = min(k, scores.size)
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    part = np.argpartition(-scores, k - 1)[:k]
+    return part[np.argsort(-scores[part], kind="stable")]
+
+
+def fuse(
+    cosines: np.ndarray,
+    lexical: np.ndarray,
+    chunk_language: np.ndarray,
+    query_language: int,
+    language_bias: np.ndarray,
+    params: FusionParams,
+    k: int = 10,
+) -> Ranking:
+    """Score = cosine - language bias - same-language margin + weight x lexical share; the top `k`.
+
+    `lexical` is BM25 divided by its ceiling for the question (0..1); `language_bias[l]` is what to
+    subtract from the cosines of passages in language `l`; `query_language` is an index into the
+    same languages, or -1 when no passage shares it. Scoring every chunk is exact and cheap.
+    """
+    same = chunk_language == query_language
+    adjusted = cosines - language_bias[chunk_language] - params.same_language_margin * same
+    kept = np.where(lexical > max(params.lexical_floor, 0.0), lexical, 0.0)
+    fused = adjusted + np.where(same, params.lexical_weight, params.cross_lexical_weight) * kept
+    order = _top(fused, k)
+    dense_rank = 1 + (adjusted[None, :] > adjusted[order][:, None]).sum(axis=1)
+    lexical_rank = np.where(kept[order] > 0, 1 + (kept[None, :] > kept[order][:, None]).sum(axis=1), 0)
+    return Ranking(order, fused[order], dense_rank, lexical_rank)
 
 
 class HybridRetriever:
-    """Dense + BM25 retrieval over one VectorStore; the BM25 side is rebuilt when the index changes."""
+    """Dense + BM25 retrieval over one VectorStore's snapshot, rebuilt when the index changes."""
 
     def __init__(
         self,
         store: VectorStore,
         languages: tuple[str, ...],
-        dense_k: int = 20,
-        per_language_k: int = 5,
-        lexical_k: int = 20,
-        same_language_margin: float = 0.02,
-        lexical_weight: float = 1.0,
+        params: FusionParams | None = None,
         refresh_s: float = 2.0,
+        **overrides: object,
     ) -> None:
         self.store = store
         self.embeddings = store.embeddings
         self.languages = languages
-        self.dense_k = dense_k
-        self.per_language_k = per_language_k
-        self.lexical_k = lexical_k
-        self.same_language_margin = same_language_margin
-        self.lexical_weight = lexical_weight
+        self.params = FusionParams(**{**_asdict(params or FusionParams()), **overrides})
         self.refresh_s = refresh_s
-        self._cache = _LexicalCache()
+        self._snapshot = IndexSnapshot()
         self._lock = threading.Lock()
 
     # ---- public -----------------------------------------------------------------------------
@@ -77,97 +162,67 @@ class HybridRetriever:
     ) -> RetrievalResult:
         lang = language or detect_language(query, self.languages)[0]
         vector = query_vector if query_vector is not None else self.embed_query(query)
-        cache = self._lexical_cache()
-        dense = self._dense(vector, lang, cache.languages)
-        lexical = self._lexical(query, cache)
-        fused = self._fuse(dense, lexical, lang)
-        return RetrievalResult(query=query, language=lang, chunks=tuple(fused[:k]), query_vector=vector)
+        snap = self.snapshot()
+        if not snap.chunks:
+            return RetrievalResult(query=query, language=lang, chunks=(), query_vector=vector)
+        vector = np.asarray(vector, dtype=np.float32)
+        unit = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        # einsum, not `@`: BLAS wakes its threads for this mat-vec, ~10 ms on a busy 2-core host.
+        cosines = np.einsum("ij,j->i", snap.vectors, unit)
+        # Relative to the question's own language, so scores stay on the cosine scale.
+        affinity = np.einsum("ij,j->i", snap.directions, unit) - float(self._own_direction(lang) @ unit)
+        bias = self.params.centre_strength * affinity
+        qlang = snap.languages.index(lang) if lang in snap.languages else -1
+        bm25 = snap.index.scores(query) if snap.index is not None else np.zeros_like(cosines)
+        ceiling = snap.index.ceiling(query) if snap.index is not None else 0.0
+        lexical = bm25 / ceiling if ceiling > 0 else np.zeros_like(cosines)
+        ranking = fuse(cosines, lexical, snap.chunk_language, qlang, bias, self.params, k)
+        hits = tuple(
+            RetrievedChunk(
+                chunk=snap.chunks[i],
+                score=float(s),
+                dense_score=float(cosines[i]),
+                lexical_score=float(bm25[i]) if lx else 0.0,
+                dense_rank=int(d),
+                lexical_rank=int(lx),
+            )
+            for i, s, d, lx in zip(ranking.order, ranking.fused, ranking.dense_rank, ranking.lexical_rank)
+        )
+        return RetrievalResult(query=query, language=lang, chunks=hits, query_vector=vector)
+
+    def _own_direction(self, language: str) -> np.ndarray:
+        return direction_matrix(self.embeddings, (language,))[0]
 
     def embed_query(self, text: str) -> np.ndarray:
         embed = getattr(self.embeddings, "embed_query_vector", None)
         if embed is not None:
-            return embed(text)
+            return np.asarray(embed(text), dtype=np.float32)
         return np.asarray(self.embeddings.embed_query(text), dtype=np.float32)
 
     def indexed_languages(self) -> tuple[str, ...]:
-        return self._lexical_cache().languages
+        return self.snapshot().languages
 
-    # ---- dense ------------------------------------------------------------------------------
+    # ---- snapshot ---------------------------------------------------------------------------
 
-    def _dense(self, vector: np.ndarray, lang: str, present: tuple[str, ...]) -> dict[str, tuple[Chunk, float]]:
-        hits: dict[str, tuple[Chunk, float]] = {}
-        for chunk, score in self.store.query(vector, self.dense_k):
-            hits[chunk.chunk_id] = (chunk, score)
-        # Other languages get their own pass, so a same-language bias cannot crowd them out.
-        for other in present:
-            if other == lang or len(present) < 2:
-                continue
-            for chunk, score in self.store.query(vector, self.per_language_k, where={"language": other}):
-                hits.setdefault(chunk.chunk_id, (chunk, score))
-        return hits
-
-    # ---- lexical ----------------------------------------------------------------------------
-
-    def _lexical_cache(self) -> _LexicalCache:
+    def snapshot(self) -> IndexSnapshot:
+        """The current snapshot; checks the store's generation at most every `refresh_s` seconds."""
         with self._lock:
             now = time.monotonic()
-            if self._cache.index is not None and now - self._cache.checked_at < self.refresh_s:
-                return self._cache
+            snap = self._snapshot
+            if snap.generation >= 0 and now - snap.checked_at < self.refresh_s:
+                return snap
             generation = self.store.generation()
-            if generation != self._cache.generation or self._cache.index is None:
-                chunks = self.store.all_chunks()
-                texts = [f"{c.title}\n{c.text}" for c in chunks]
-                self._cache = _LexicalCache(
-                    generation=generation,
-                    checked_at=now,
-                    chunks=chunks,
-                    index=BM25Index(texts),
-                    languages=tuple(sorted({c.language for c in chunks})),
-                )
-                logger.info("lexical index rebuilt: %d chunks, generation %s", len(chunks), generation)
+            if generation != snap.generation:
+                chunks, vectors = self.store.chunks_with_vectors()
+                self._snapshot = IndexSnapshot.build(generation, chunks, vectors, self.embeddings)
+                logger.info("retrieval snapshot rebuilt: %d chunks, generation %s", len(chunks), generation)
             else:
-                self._cache.checked_at = now
-            return self._cache
+                snap.checked_at = now
+            return self._snapshot
 
-    def _lexical(self, query: str, cache: _LexicalCache) -> dict[str, tuple[Chunk, float]]:
-        if cache.index is None:
-            return {}
-        return {cache.chunks[i].chunk_id: (cache.chunks[i], s) for i, s in cache.index.top(query, self.lexical_k)}
 
-    # ---- fusion -----------------------------------------------------------------------------
-
-    def _fuse(
-        self, dense: dict[str, tuple[Chunk, float]], lexical: dict[str, tuple[Chunk, float]], lang: str
-    ) -> list[RetrievedChunk]:
-        def adjusted(item: tuple[Chunk, float]) -> float:
-            chunk, score = item
-            return score - (self.same_language_margin if chunk.language == lang else 0.0)
-
-        dense_order = sorted(dense, key=lambda cid: adjusted(dense[cid]), reverse=True)
-        lexical_order = sorted(lexical, key=lambda cid: lexical[cid][1], reverse=True)
-        dense_rank = {cid: r for r, cid in enumerate(dense_order, 1)}
-        lexical_rank = {cid: r for r, cid in enumerate(lexical_order, 1)}
-        best = (1 + self.lexical_weight) / (RRF_K + 1)
-        fused = []
-        for cid in set(dense) | set(lexical):
-            chunk = (dense.get(cid) or lexical[cid])[0]
-            score = 0.0
-            if cid in dense_rank:
-                score += 1.0 / (RRF_K + dense_rank[cid])
-            if cid in lexical_rank:
-                score += self.lexical_weight / (RRF_K + lexical_rank[cid])
-            fused.append(
-                RetrievedChunk(
-                    chunk=chunk,
-                    score=score / best,
-                    dense_score=dense[cid][1] if cid in dense else 0.0,
-                    lexical_score=lexical[cid][1] if cid in lexical else 0.0,
-                    dense_rank=dense_rank.get(cid, 0),
-                    lexical_rank=lexical_rank.get(cid, 0),
-                )
-            )
-        fused.sort(key=lambda r: r.score, reverse=True)
-        return fused
+def _asdict(params: FusionParams) -> dict[str, object]:
+    return {name: getattr(params, name) for name in FusionParams.__slots__}
 
 
 def make_retriever(settings: Settings, store: VectorStore | None = None) -> HybridRetriever:

@@ -124,17 +124,29 @@ class VectorStore:
             hits.append((Chunk.from_metadata(cid, text or "", meta or {}), 1.0 - float(dist)))
         return hits
 
-    def all_chunks(self, batch: int = 2000) -> list[Chunk]:
-        """Every chunk (text + metadata), for the lexical index and source listings."""
+    def chunks_with_vectors(self, batch: int = 2000) -> tuple[list[Chunk], np.ndarray]:
+        """Every chunk and its vector (rows in the same order), read page by page."""
         chunks: list[Chunk] = []
+        vectors: list[np.ndarray] = []
         offset = 0
         while True:
-            page = self.collection.get(include=["documents", "metadatas"], limit=batch, offset=offset)
+            try:
+                page = self.collection.get(
+                    include=["documents", "metadatas", "embeddings"], limit=batch, offset=offset
+                )
+            except Exception as exc:
+                raise StoreUnavailableError(
+                    "The knowledge base is not reachable right now; try again shortly."
+                ) from exc
             for cid, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
                 chunks.append(Chunk.from_metadata(cid, text or "", meta or {}))
+            if len(page["ids"]):
+                vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
             if len(page["ids"]) < batch:
-                return chunks
+                break
             offset += batch
+        matrix = np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+        return chunks, matrix
 
     def metadatas(self) -> list[dict[str, Any]]:
         page = self.collection.get(include=["metadatas"])

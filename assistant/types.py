@@ -43,13 +43,13 @@ class Chunk:
 
 @dataclass(frozen=True, slots=True)
 class RetrievedChunk:
-    """A chunk with the scores that ranked it; `score` is the fused score used for ordering."""
+    """A chunk with the scores that ranked it; `score` is the fused, cosine-scale score used for ordering."""
 
     chunk: Chunk
     score: float
     dense_score: float = 0.0     # cosine similarity, 0 if the dense side did not return it
     lexical_score: float = 0.0   # BM25, 0 if the lexical side did not return it
-    dense_rank: int = 0          # 1-based; 0 = not in the dense list
+    dense_rank: int = 0          # 1-based rank by (language-corrected) cosine
     lexical_rank: int = 0        # 1-based; 0 = not in the lexical list
 
 

