@@ -18,6 +18,7 @@ _FAQ = re.compile(r"^\s*Q:\s*(?P<q>.*?)\n\s*A:\s*(?P<a>.*)$", re.DOTALL)
 MAX_QUOTE_WORDS = 90
 SECOND_PASSAGE_GAP = 0.03    # a second source is quoted only when it scores nearly as well as the first
 SECOND_PASSAGE_OVERLAP = 0.4
+SAME_LANGUAGE_GAP = 0.02     # how much score a passage in the customer's own language may give up
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,14 +32,26 @@ class Draft:
     notice: str = ""
 
 
+def _table_row(line: str) -> str | None:
+    """A Markdown table row as a list item ("- cell — cell"); None for separator rows."""
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+        return None
+    return "- " + " — ".join(c for c in cells if c)
+
+
 def _units(body: str) -> list[str]:
-    """Answerable units of a passage: list items and lines stay whole, prose splits into sentences."""
+    """Answerable units of a passage: list items, table rows and lines stay whole, prose splits into sentences."""
     units: list[str] = []
     for line in body.split("\n"):
         line = line.strip()
         if not line:
             continue
-        if _LIST_ITEM.match(line):
+        if line.startswith("|"):
+            row = _table_row(line)
+            if row:
+                units.append(row)
+        elif _LIST_ITEM.match(line):
             units.append(line)
         else:
             units.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
@@ -61,7 +74,8 @@ def best_passage(question: str, hit: RetrievedChunk) -> tuple[str, float]:
     if not units:
         return "", 0.0
     terms = set(tokenize(question))
-    scores = [_overlap(terms, u) for u in units]
+    # Start where a short stretch (this unit and the next two) covers most of the question.
+    scores = [_overlap(terms, " ".join(units[i : i + 3])) + 0.1 * _overlap(terms, units[i]) for i in range(len(units))]
     start = max(range(len(units)), key=lambda i: (scores[i], -i))
     # Grow the window forward (steps and explanations follow their lead sentence).
     end, words = start, len(units[start].split())
@@ -75,10 +89,21 @@ def best_passage(question: str, hit: RetrievedChunk) -> tuple[str, float]:
     return passage, _overlap(terms, passage)
 
 
+def prefer_customer_language(hits: Sequence[RetrievedChunk], language: str) -> list[RetrievedChunk]:
+    """Put a passage in the customer's language first when it scores nearly as well as the top one."""
+    hits = list(hits)
+    if hits and hits[0].chunk.language != language:
+        for i, hit in enumerate(hits[1:4], 1):
+            if hit.chunk.language == language and hit.score >= hits[0].score - SAME_LANGUAGE_GAP:
+                return [hit] + hits[:i] + hits[i + 1 :]
+    return hits
+
+
 def compose_extractive(question: str, language: str, hits: Sequence[RetrievedChunk]) -> Draft:
     """Quote the best one or two passages with [n] markers; abstain when there is nothing to quote."""
     if not hits:
         return Draft(phrase("abstain", language), (), grounded=False, mode="extractive")
+    hits = prefer_customer_language(hits, language)
     chosen: list[tuple[RetrievedChunk, str]] = []
     top_score = hits[0].score
     for hit in hits[:4]:
