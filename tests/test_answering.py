@@ -181,3 +181,45 @@ def test_dead_llm_endpoint_falls_back_to_the_extractive_answer(kb):
     assert answer.mode == "extractive" and answer.grounded
     assert answer.notice == phrase("llm_unavailable", "en")
     assert "5-10 business days" in answer.text
+
+
+def test_follow_up_is_condensed_by_the_llm_when_there_is_one(kb):
+    # First reply answers, the second call condenses the follow-up, the third answers it.
+    model = fake(
+        "Standard shipping takes 3-7 business days [1].",
+        "How long does express shipping take?",
+        "Express shipping takes 1-2 business days [1].",
+    )
+    assistant = make_assistant(kb, chat_model=model)
+    assistant.reply("l6", "How long does standard shipping take?")
+    follow = assistant.reply("l6", "and express?")
+    assert follow.search_query == "How long does express shipping take?"
+    assert follow.citations[0].source == "docs/shipping.md" and "1-2" in follow.text
+
+
+def test_cli_ask_json_and_batch(kb, tmp_path, monkeypatch, capsys):
+    import json
+
+    from kb_ingest.cli import main
+
+    settings, _ = kb
+    monkeypatch.setenv("KB_CORPUS_DIR", str(settings.corpus_dir))
+    monkeypatch.setenv("KB_DATA_DIR", str(settings.data_dir))
+    monkeypatch.chdir(tmp_path)
+    assert main(["ask", "How long does a card refund take?", "--json"]) == 0
+    single = json.loads(capsys.readouterr().out)
+    assert single["citations"][0]["source"] == "docs/refunds.md" and single["grounded"]
+    assert {"answer", "citations", "retrieved", "language", "confidence", "escalate", "reasons"} <= set(single)
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text(
+        '{"question": "agent!"}\n'
+        '{"messages": [{"role": "user", "content": "How long does standard shipping take?"},'
+        ' {"role": "assistant", "content": "..."}, {"role": "user", "content": "and express?"}]}\n'
+        "not json\n",
+        encoding="utf-8",
+    )
+    assert main(["ask", "--batch", str(batch), "--json"]) == 1  # one bad line
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[0]["escalate"] and lines[0]["reasons"] == ["asked_for_human"]
+    assert lines[1]["citations"][0]["source"] == "docs/shipping.md" and "1-2" in lines[1]["answer"]
+    assert lines[2]["line"] == 3 and "expected JSON" in lines[2]["error"]
