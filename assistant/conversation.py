@@ -138,6 +138,7 @@ class Assistant:
             return self._fixed_answer(session_id, state, phrase("empty_message", state.language))
         language = self._language(text, state)
         if asks_for_human(text):
+            state.frustration.append(self.frustration.score(text, language))  # "agent!!!" counts too
             state.turns.append(Turn("user", text))
             self._log_user(session_id, language, text)
             return self._handoff(session_id, state, language, ("asked_for_human",), lead="")

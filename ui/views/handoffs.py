@@ -93,7 +93,7 @@ def _render_details(ticket) -> None:
             {"frustration": list(ticket.frustration_trajectory)},
             index=pd.Index(range(1, len(ticket.frustration_trajectory) + 1), name="message"),
         )
-        st.line_chart(trajectory, y="frustration", height=200)
+        st.bar_chart(trajectory, y="frustration", height=200)  # bars stay readable with one message
 
 
 def _change(res: Resources, ticket_id: str, action: str) -> None:
