@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 LANGUAGE_NAMES = {
     "en": {"en": "English", "ar": "Arabic", "sw": "Swahili", "ha": "Hausa", "et": "Estonian"},
     "ar": {"en": "الإنجليزية", "ar": "العربية", "sw": "السواحيلية", "ha": "الهوسا", "et": "الإستونية"},
@@ -84,10 +86,14 @@ PHRASES: dict[str, dict[str, str]] = {
 }
 
 
+def localized(table: Mapping[str, str], language: str, **values: object) -> str:
+    """The entry of a {language: text} table for `language` (English when missing), placeholders filled."""
+    return table.get(language, table["en"]).format(**values)
+
+
 def phrase(key: str, language: str, **values: object) -> str:
     """A fixed phrase in `language` (English when that language has none), with {placeholders} filled."""
-    table = PHRASES[key]
-    return table.get(language, table["en"]).format(**values)
+    return localized(PHRASES[key], language, **values)
 
 
 def language_name(code: str, in_language: str) -> str:

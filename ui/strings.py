@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from assistant.phrases import localized
+
 UI_LANGUAGES = ("en", "ar", "sw", "ha", "et")
 RTL_LANGUAGES = frozenset({"ar"})
 
@@ -123,8 +125,7 @@ STRINGS: dict[str, dict[str, str]] = {
 
 def t(key: str, language: str, **values: object) -> str:
     """An interface string in `language` (English when missing), with {placeholders} filled."""
-    table = STRINGS[key]
-    return table.get(language, table["en"]).format(**values)
+    return localized(STRINGS[key], language, **values)
 
 
 def direction(language: str) -> str:
