@@ -209,7 +209,9 @@ class HybridRetriever:
         with self._lock:
             now = time.monotonic()
             snap = self._snapshot
-            if snap.generation >= 0 and now - snap.checked_at < self.refresh_s:
+            # Changes made through this process's store are seen at once; other processes' within refresh_s.
+            fresh = snap.generation == self.store.last_written_generation or self.store.last_written_generation < 0
+            if snap.generation >= 0 and fresh and now - snap.checked_at < self.refresh_s:
                 return snap
             generation = self.store.generation()
             if generation != snap.generation:

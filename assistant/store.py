@@ -52,6 +52,7 @@ class VectorStore:
         self.model_id = embedding_model_id(settings)
         self.client = client if client is not None else make_chroma_client(settings)
         self.collection = self._open_collection()
+        self.last_written_generation = -1  # set when this process changes the index
         # LangChain's view of the same collection, for the indexing API.
         self.langchain = Chroma(
             client=self.client,
@@ -94,6 +95,7 @@ class VectorStore:
         metadata.pop("hnsw:space", None)  # Chroma refuses to change the distance function
         metadata[GENERATION_KEY] = int(time.time() * 1000)
         self.collection.modify(metadata=metadata)
+        self.last_written_generation = metadata[GENERATION_KEY]
 
     def count(self) -> int:
         return self.collection.count()

@@ -214,3 +214,19 @@ def test_bm25_ceiling_bounds_every_score():
     scores = index.scores("refund card")
     assert 0 < scores.max() <= index.ceiling("refund card")
     assert index.ceiling("zzz unknown") == 0
+
+
+def test_changes_made_through_the_same_store_are_seen_immediately(settings, embeddings):
+    from assistant.retrieval import HybridRetriever
+    from assistant.store import open_store
+    from kb_ingest.indexing import Indexer
+
+    (settings.corpus_dir / "a.md").write_text("# Shipping\n\nStandard shipping takes 3-7 business days.\n")
+    store = open_store(settings, embeddings)
+    indexer = Indexer(settings, store)
+    indexer.ingest()
+    retriever = HybridRetriever(store, settings.languages, refresh_s=3600)
+    assert retriever.retrieve("gift card expiry", k=1).chunks[0].chunk.source == "a.md"
+    (settings.corpus_dir / "b.md").write_text("# Gift cards\n\nGift cards never expire.\n")
+    indexer.ingest()
+    assert retriever.retrieve("gift card expiry", k=1).chunks[0].chunk.source == "b.md"
