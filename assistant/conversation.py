@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -63,8 +64,12 @@ class SessionState:
 
 
 def clean_message(message: str, limit: int) -> tuple[str, bool]:
-    """Strip control/bidi-override characters and cap the length; returns (text, was_truncated)."""
-    text = _CONTROL.sub("", message or "").strip()
+    """Drop lone surrogates, control and invisible format characters; cap the length.
+
+    Returns (text, was_truncated). A message of only invisible characters becomes empty.
+    """
+    text = (message or "").encode("utf-8", "ignore").decode("utf-8")  # lone surrogates cannot be embedded
+    text = "".join(ch for ch in _CONTROL.sub("", text) if unicodedata.category(ch) != "Cf").strip()
     if len(text) > limit:
         return text[:limit], True
     return text, False

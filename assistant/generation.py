@@ -15,7 +15,13 @@ from assistant.citations import chunk_body, validate_citations
 from assistant.errors import ProviderError
 from assistant.extractive import Draft
 from assistant.phrases import language_name, phrase
-from assistant.safety import remove_unknown_links, strip_injections
+from assistant.safety import (
+    StreamGuard,
+    claims_authority,
+    remove_unknown_links,
+    strip_injections,
+    unsupported_numbers,
+)
 from assistant.types import RetrievedChunk, Turn
 
 logger = logging.getLogger(__name__)
@@ -41,11 +47,15 @@ def format_sources(hits: Sequence[RetrievedChunk]) -> str:
 
 
 def _call(model: BaseChatModel, messages: list, on_token: TokenCallback | None, deadline_s: float) -> str:
-    """Stream the reply (tokens go to `on_token`), failing as ProviderError past the deadline."""
+    """Stream the reply (tokens go to `on_token`); a late, cut-off or empty reply is a ProviderError."""
     started = time.monotonic()
     parts: list[str] = []
+    reported, finish = False, ""
     try:
         for piece in model.stream(messages):
+            meta = piece.response_metadata or {}
+            reported = reported or "model_provider" in meta or "finish_reason" in meta
+            finish = meta.get("finish_reason") or finish
             delta = piece.content if isinstance(piece.content, str) else ""
             if delta:
                 parts.append(delta)
@@ -53,12 +63,23 @@ def _call(model: BaseChatModel, messages: list, on_token: TokenCallback | None, 
                     on_token(delta)
             if time.monotonic() - started > deadline_s:
                 raise ProviderError(f"Expected a reply within {deadline_s:.0f}s, the model was still streaming.")
-    except ProviderError:
+    except ProviderError as exc:
+        logger.warning("chat model failed: %s", exc)
         raise
     except Exception as exc:
         logger.warning("chat model failed: %s: %s", type(exc).__name__, exc)
         raise ProviderError(f"The chat model failed ({type(exc).__name__}).") from exc
-    return "".join(parts)
+    # A provider that reports finish reasons (OpenAI-compatible servers do) but sent none had its
+    # stream cut off; "length" means the answer was cut at the token limit. Half an answer is worse
+    # than the extractive fallback.
+    if (reported and not finish) or finish == "length":
+        logger.warning("chat model reply incomplete (finish_reason=%r) after %d chunks", finish or None, len(parts))
+        raise ProviderError("The chat model's reply was cut off.")
+    text = "".join(parts)
+    if not text.strip():
+        logger.warning("chat model returned an empty reply")
+        raise ProviderError("The chat model returned an empty reply.")
+    return text
 
 
 def _leaks_prompt(text: str, system: str) -> bool:
@@ -82,13 +103,24 @@ def generate_answer(
     name = language_name(language, "en")
     system = load_prompt("system").format(language_name=name)
     user = load_prompt("answer").format(sources=format_sources(hits), question=question, language_name=name)
-    raw = _call(model, [SystemMessage(system), HumanMessage(user)], on_token, deadline_s).strip()
-    if not raw or raw.startswith(NO_ANSWER) or _leaks_prompt(raw, system):
+    # What the model was shown (injection-like sentences removed): links and figures must come from it.
+    allowed = "\n".join(f"{h.chunk.title}\n{strip_injections(chunk_body(h.chunk.text))}" for h in hits)
+    guard = StreamGuard(on_token, system, f"{allowed}\n{question}") if on_token else None
+    raw = _call(model, [SystemMessage(system), HumanMessage(user)], guard, deadline_s).strip()
+    if guard is not None:
+        guard.finish()
+    if raw.startswith(NO_ANSWER):
         return abstain
-    allowed = "\n".join(h.chunk.text for h in hits)
+    if _leaks_prompt(raw, system) or claims_authority(raw):
+        logger.warning("LLM answer repeated the prompt or spoke as staff; treated as unsupported")
+        return abstain
     text, removed = remove_unknown_links(raw.replace(NO_ANSWER, "").strip(), allowed)
     if removed:
         logger.warning("removed links not found in the sources: %s", removed)
+    invented = unsupported_numbers(text, f"{allowed}\n{question}")
+    if invented:
+        logger.warning("LLM answer states numbers the sources do not (%s); treated as unsupported", invented)
+        return abstain
     text, citations = validate_citations(text, hits)
     if not citations:
         logger.info("LLM answer had no valid citation; treated as unsupported")

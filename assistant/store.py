@@ -19,6 +19,7 @@ from assistant.types import Chunk
 logger = logging.getLogger(__name__)
 
 MODEL_KEY = "embedding_model"
+SERVER_TIMEOUT_S = 5.0  # a wedged Chroma server must not hang a customer's reply
 GENERATION_KEY = "generation"
 
 
@@ -30,9 +31,11 @@ def make_chroma_client(settings: Settings):
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
     if settings.chroma_mode == "server":
         try:
-            return chromadb.HttpClient(
+            client = chromadb.HttpClient(
                 host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
             )
+            _bound_http_timeout(client, SERVER_TIMEOUT_S)
+            return client
         except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here
             logger.warning("chroma server unreachable: %s", exc)
             raise StoreUnavailableError(
@@ -41,6 +44,17 @@ def make_chroma_client(settings: Settings):
             ) from exc
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+def _bound_http_timeout(client, seconds: float) -> None:
+    """chromadb 1.x builds its httpx session with timeout=None and offers no setting for it."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(seconds, connect=min(seconds, 3.0))
+    else:
+        logger.warning("could not bound the Chroma HTTP timeout (chromadb internals changed)")
 
 
 class VectorStore:

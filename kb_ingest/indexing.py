@@ -18,7 +18,7 @@ from langchain_core.documents import Document
 from langchain_core.indexing import index
 
 from assistant.config import Settings
-from assistant.errors import IngestError
+from assistant.errors import IngestError, StoreUnavailableError
 from assistant.store import VectorStore
 from kb_ingest.chunking import split_documents
 from kb_ingest.loaders import file_sha256, load_file
@@ -108,18 +108,22 @@ class Indexer:
                 seconds=time.perf_counter() - started,
             )
         base = self._base_for(target)
-        paths = self._scan(target)
         run = _Run()
+        paths = self._scan(target, base, run)
         changed = self._classify(paths, base, run)
-        result = index(
-            self._documents(changed, base, run, progress, len(paths)),
-            self.records,
-            self.store.langchain,
-            batch_size=EMBED_BATCH,
-            cleanup="incremental",
-            source_id_key="source",
-            key_encoder=_chunk_key,
-        )
+        try:
+            result = index(
+                self._documents(changed, base, run, progress, len(paths)),
+                self.records,
+                self.store.langchain,
+                batch_size=EMBED_BATCH,
+                cleanup="incremental",
+                source_id_key="source",
+                key_encoder=_chunk_key,
+            )
+        except Exception as exc:
+            self._raise_if_store_down(exc)
+            raise
         self._commit(run)
         deleted = result["num_deleted"] + self._remove_vanished(target, base, paths, run)
         if result["num_added"] or deleted:
@@ -157,14 +161,36 @@ class Indexer:
         return resolved.parent
 
     @staticmethod
-    def _scan(target: Path) -> list[Path]:
+    def _scan(target: Path, base: Path, run: _Run) -> list[Path]:
+        """Files to consider; links that lead outside the corpus are reported, never followed."""
         if target.is_file():
-            return [target.resolve()]
-        return sorted(
-            p.resolve()
-            for p in target.rglob("*")
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(target).parts)
-        )
+            candidates = [target]
+        else:
+            candidates = sorted(
+                p for p in target.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(target).parts)
+            )
+        paths = []
+        for p in candidates:
+            resolved = p.resolve()
+            if base in resolved.parents:
+                paths.append(resolved)
+            else:
+                source = p.absolute().relative_to(base).as_posix() if base in p.absolute().parents else p.name
+                run.results.append(FileResult(source, FAILED, reason="link points outside the corpus; not indexed"))
+        return paths
+
+    def _raise_if_store_down(self, exc: Exception) -> None:
+        """Turn a lost vector store mid-run into StoreUnavailableError (other errors pass through)."""
+        if isinstance(exc, StoreUnavailableError):
+            raise exc
+        try:
+            self.store.client.heartbeat()
+        except Exception:
+            raise StoreUnavailableError(
+                "The vector store stopped answering during the ingest; files not finished will be "
+                "indexed on the next run once it is back."
+            ) from exc
 
     def _classify(self, paths: list[Path], base: Path, run: _Run) -> list[Path]:
         """Record unchanged files straight away; return the ones that need loading."""

@@ -212,14 +212,20 @@ def _decode(data: bytes, extension: str) -> str:
 
 
 def _binary_error(extension: str) -> IngestError:
+    # Also what text in an unsupported encoding looks like (UTF-16 without a byte-order mark,
+    # Shift-JIS...): only UTF-8, UTF-16/32 with a BOM and Windows-1252/Latin-1 are read.
     return IngestError(
-        f"looks like binary data, not text; expected a text {extension} file: "
+        "looks like binary data, not text (or text in an unsupported encoding); "
+        f"expected a text {extension} file: "
         "save it as UTF-8 text (or give it the right extension) and upload again."
     )
 
 
 # --- Markdown and plain text ---------------------------------------------------------------
 
+# Images pasted into Markdown as base64 (editors such as Typora do this): megabytes of noise that
+# would otherwise become hundreds of junk chunks.
+_DATA_URI = re.compile(r"data:[\w.+-]+/[\w.+-]+;base64,[A-Za-z0-9+/=\s]*", re.IGNORECASE)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 _FRONT_MATTER_LINE = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:[ \t]*(.*?)[ \t]*$")
 _ATX_H1 = re.compile(r"^ {0,3}#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.M)
@@ -272,7 +278,7 @@ def _first_h1(text: str) -> str:
 
 def _load_markdown(data: bytes, path: Path, base: Metadata, settings: Settings) -> list[Document]:
     front, body = parse_front_matter(decode_text(data, path.suffix.lower()))
-    body = _setext_to_atx(body).strip()
+    body = _setext_to_atx(_DATA_URI.sub("", body)).strip()
     if not body:
         raise IngestError("Expected an article after the front matter, got none; add the text.")
     return [_text_document(body, base, settings, front, title=front.get("title") or _first_h1(body))]
@@ -459,6 +465,8 @@ def _corrupt_pdf() -> IngestError:
 
 def _pdf_pages(reader) -> list[tuple[int, str]]:
     """(1-based page number, text) for every page with text; blank pages are left out."""
+    from pypdf.errors import LimitReachedError
+
     try:
         pages = reader.pages
         count = len(pages)
@@ -473,6 +481,11 @@ def _pdf_pages(reader) -> list[tuple[int, str]]:
     for number in range(1, count + 1):
         try:
             text = pages[number - 1].extract_text() or ""
+        except LimitReachedError:
+            raise IngestError(
+                f"Expected PDF pages of a sensible size, got page {number} expanding past pypdf's "
+                "decompression limit (a decompression bomb?); export the PDF again."
+            ) from None
         except Exception as exc:  # one broken page should not lose the rest of the manual
             logger.warning("PDF page %d unreadable, skipped: %r", number, exc)
             failed += 1
@@ -626,6 +639,12 @@ def _lower_keys(items: list[Any]) -> list[Mapping[str, Any]]:
     ]
 
 
+_JSON_TOO_DEEP = (
+    "Expected FAQ entries as a flat list of question/answer objects, got JSON nested too deeply "
+    "or holding a number too long to read; reshape the file."
+)
+
+
 def _load_json(data: bytes, path: Path, base: Metadata, settings: Settings) -> list[Document]:
     try:
         payload = json.loads(decode_text(data, ".json"))
@@ -634,6 +653,9 @@ def _load_json(data: bytes, path: Path, base: Metadata, settings: Settings) -> l
             f"Expected valid JSON, got an error at line {exc.lineno}, column {exc.colno} ({exc.msg}); "
             "fix it and upload again."
         ) from None
+    except (RecursionError, ValueError) as exc:  # nesting thousands deep; a number of 5,000 digits
+        logger.info("JSON rejected: %r", exc)
+        raise IngestError(_JSON_TOO_DEEP) from None
     title = ""
     if isinstance(payload, dict) and isinstance(payload.get("faq"), list):
         title = str(payload.get("title") or "").strip()
@@ -662,6 +684,9 @@ def _load_jsonl(data: bytes, path: Path, base: Metadata, settings: Settings) -> 
                 f"Expected one JSON object per line, got invalid JSON on line {number}, column {exc.colno} "
                 f"({exc.msg}); fix that line."
             ) from None
+        except (RecursionError, ValueError) as exc:
+            logger.info("JSONL line %d rejected: %r", number, exc)
+            raise IngestError(f"{_JSON_TOO_DEEP} (line {number})") from None
     return _faq_documents(_lower_keys(items), path, base, settings)
 
 

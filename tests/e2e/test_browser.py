@@ -237,3 +237,55 @@ def test_uploaded_document_is_cited_on_help(open_app, app):
     reply = ask(customer, "How do I redeem a gift card code?")
     reply.get_by_text(re.compile(r"^\[\d\] Gift cards")).first.click()
     assert reply.get_by_text(f"Source: uploads/{name}").is_visible()
+
+
+# ---- access and upload confinement (tests/reliability) ---------------------------------------
+
+STAFF_PATHS = ("workbench", "handoffs", "content", "insights", "handoffs?ticket=1", "Handoffs", "insights/")
+
+
+def page_text(page) -> str:
+    """Everything the browser holds for the page: rendered text and the DOM's HTML."""
+    return page.locator("body").inner_text() + page.content()
+
+
+def test_staff_urls_show_no_queue_data_without_sign_in(open_app):
+    customer = open_app()
+    ask(customer, "Where is my blue umbrella parcel 7731?")
+    notice = ask(customer, "agent!").get_by_text("passed on to our support team").inner_text()
+    ticket = re.search(r"T-[0-9A-F]+", notice).group(0)
+
+    for path in STAFF_PATHS:
+        page = open_app(path)
+        wait_idle(page)
+        text = page_text(page)
+        assert ticket not in text and not re.search(r"\bT-[0-9A-F]{10}\b", text), path
+        assert "blue umbrella" not in text and "Frustration per customer message" not in text, path
+        assert page.get_by_test_id("stSidebarNav").count() == 0, path
+        assert page.get_by_text("How can we help?").count() == 1, path
+
+
+def test_writer_sees_no_queue_and_uploads_stay_in_the_corpus(open_app, app):
+    """A doc writer's traversal file name ends up inside corpus/uploads (or is refused), never outside."""
+    writer = open_app()
+    sign_in(writer, *WRITER, landing="Content")
+    nav = writer.get_by_test_id("stSidebarNav").inner_text()
+    assert "Content" in nav and not any(title in nav for title in ("Handoffs", "Insights", "Workbench")), nav
+    assert not re.search(r"\bT-[0-9A-F]{10}\b", page_text(writer))
+    body = b"# Escape hatch\n\nThe escape hatch article must stay inside the corpus.\n"
+    files = [{"name": name, "mimeType": "text/markdown", "buffer": body}
+             for name in ("../../escape-hatch.md", "..\\..\\escape-hatch-2.md")]
+    writer.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(files)
+    # The uploader lists both files (names shortened in the middle, so wait on their sizes).
+    writer.wait_for_function(
+        "size => (document.querySelector('[data-testid=stFileUploader]').innerText.split(size).length - 1) >= 2",
+        arg=f"{len(body)}.0B",
+    )
+    writer.get_by_role("button", name="Upload and index").click()
+    writer.get_by_text(re.compile("Last indexing run|Not saved")).first.wait_for()
+    wait_idle(writer)
+    uploads = (app["corpus"] / "uploads").resolve()
+    written = [p.resolve() for p in app["tmp"].rglob("escape-hatch*")]
+    assert all(p.parent == uploads for p in written), written
+    refused = writer.get_by_text("Not saved").count()
+    assert len(written) + refused == len(files), (written, refused)
