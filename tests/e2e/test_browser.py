@@ -2,7 +2,8 @@
 
 Fails (does not skip) when /usr/bin/chromium is missing: install it with `apt-get install chromium`.
 Playwright never downloads a browser here: it is always given Debian's executable.
-Screenshots of every page are written to docs/screenshots/.
+Screenshots of every page go to a temp folder; with KB_UPDATE_SCREENSHOTS=1 they refresh the
+README's images in docs/screenshots/ (so a plain test run leaves the work tree clean).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -23,7 +25,11 @@ from tests.e2e.corpus import GIFT_CARDS, STAFF, WRITER, app_env
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("KB_UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "kb-screenshots"
+)
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
