@@ -13,6 +13,7 @@ from assistant.phrases import phrase
 from assistant.retrieval import make_retriever
 from assistant.store import open_store
 from kb_ingest.indexing import Indexer
+from tests.helpers import write_files
 from tests.openai_stub import OpenAIStub
 
 CORPUS = {
@@ -33,9 +34,7 @@ CORPUS = {
 def kb(tmp_path_factory, embeddings):
     root = tmp_path_factory.mktemp("kb")
     corpus = root / "corpus"
-    for rel, text in CORPUS.items():
-        (corpus / rel).parent.mkdir(parents=True, exist_ok=True)
-        (corpus / rel).write_text(text, encoding="utf-8")
+    write_files(corpus, CORPUS)
     settings = Settings(corpus_dir=corpus, data_dir=root / "data")
     store = open_store(settings, embeddings)
     assert Indexer(settings, store).ingest().ok

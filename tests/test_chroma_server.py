@@ -14,6 +14,7 @@ import pytest
 from assistant.errors import StoreUnavailableError
 from assistant.store import open_store
 from kb_ingest.indexing import Indexer
+from tests.helpers import stop_process
 
 pytestmark = pytest.mark.server
 
@@ -57,11 +58,7 @@ def chroma_server(tmp_path):
     port = _free_port()
     proc = start_chroma(tmp_path / "chroma-server", port)
     yield port, proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_process(proc)
 
 
 def test_ingest_and_search_through_a_chroma_server(settings, embeddings, chroma_server):

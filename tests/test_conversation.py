@@ -15,6 +15,7 @@ from assistant.phrases import phrase
 from assistant.retrieval import make_retriever
 from assistant.store import open_store
 from kb_ingest.indexing import Indexer
+from tests.helpers import write_files
 
 CORPUS = {
     "docs/refunds.md": "# Refunds\n\nRefunds reach your card within 5-10 business days after we receive the return.\n",
@@ -25,9 +26,7 @@ CORPUS = {
 @pytest.fixture
 def assistant(tmp_path, embeddings):
     corpus = tmp_path / "corpus"
-    for rel, text in CORPUS.items():
-        (corpus / rel).parent.mkdir(parents=True, exist_ok=True)
-        (corpus / rel).write_text(text, encoding="utf-8")
+    write_files(corpus, CORPUS)
     settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data")
     store = open_store(settings, embeddings)
     Indexer(settings, store).ingest()

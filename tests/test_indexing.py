@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ from assistant.errors import IndexMismatchError
 from assistant.store import VectorStore, open_store
 from kb_ingest.indexing import Indexer
 from tests.conftest import FIXTURES
+from tests.helpers import write_file as write
 
 
 class CountingEmbeddings(Embeddings):
@@ -35,12 +35,6 @@ class CountingEmbeddings(Embeddings):
 
     def embed_query_vector(self, text):
         return np.asarray(self.inner.embed_query(text), dtype=np.float32)
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @pytest.fixture

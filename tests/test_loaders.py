@@ -11,8 +11,9 @@ import pytest
 from assistant.errors import IngestError
 from kb_ingest import loaders
 from kb_ingest.loaders import SUPPORTED_EXTENSIONS, file_sha256, load_file
+from tests.conftest import FIXTURES
+from tests.helpers import write_file as write
 
-FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = FIXTURES / "corpus"
 BROKEN = FIXTURES / "broken"
 REQUIRED = {
@@ -31,15 +32,6 @@ def load_error(relative: str, settings, root: Path = BROKEN) -> str:
     message = str(caught.value)
     assert "\n" not in message and "Traceback" not in message, message
     return message
-
-
-def write(path: Path, content: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
 
 
 def test_supported_extensions_are_exactly_the_documented_ones():

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.corpus import GIFT_CARDS, STAFF, WRITER, app_env
+from tests.helpers import stop_process
 
 pytestmark = pytest.mark.browser
 
@@ -77,12 +78,7 @@ def app(tmp_path_factory):
         wait_healthy(url, proc, log)
         yield {"url": url, "corpus": Path(env["KB_CORPUS_DIR"]), "log": log, "tmp": tmp}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=20)
 
 
 @pytest.fixture(scope="module")

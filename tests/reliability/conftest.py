@@ -19,6 +19,7 @@ from assistant.handoff import TicketStore
 from assistant.retrieval import make_retriever
 from assistant.store import open_store
 from kb_ingest.cli import main as kb_main
+from tests.helpers import write_files  # noqa: F401  (re-exported for the suites here)
 
 # Subprocesses (chroma run, streamlit) inherit this: idle OpenMP threads must not spin on 2 cores.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -34,17 +35,6 @@ PROBE = "How long does a refund to my card take?"
 
 # What a customer must never see in a reply: Python error text.
 LEAK_MARKERS = ("Traceback", "Error:", "Exception", "errno", 'File "', "httpx", "openai.", "chromadb")
-
-
-def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
-    for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return root
 
 
 @dataclass(frozen=True)

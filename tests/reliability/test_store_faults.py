@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import subprocess
 import threading
 import time
 
@@ -30,6 +29,7 @@ from tests.reliability.conftest import (
     run_kb,
     write_files,
 )
+from tests.helpers import stop_process
 from tests.test_chroma_server import _free_port, start_chroma
 
 pytestmark = pytest.mark.server
@@ -37,14 +37,6 @@ pytestmark = pytest.mark.server
 HUNG_REPLY_BOUND_S = 8.0
 
 
-def stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGCONT)  # a frozen server must be able to act on SIGTERM
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.fixture
@@ -59,7 +51,7 @@ def server(tmp_path, embeddings):
     assert Indexer(settings, open_store(settings, embeddings)).ingest().ok
     state["settings"] = settings
     yield state
-    stop(state["proc"])
+    stop_process(state["proc"])
 
 
 def test_store_outage_mid_conversation_offers_a_person_then_recovers(server, embeddings, caplog):
@@ -70,7 +62,7 @@ def test_store_outage_mid_conversation_offers_a_person_then_recovers(server, emb
     first = assistant.reply("s", PROBE)
     assert first.grounded and first.citations[0].source == "docs/refunds.md"
 
-    stop(server["proc"])
+    stop_process(server["proc"])
     caplog.set_level(logging.WARNING)
     down = assistant.reply("s", "How long does express shipping take?")
     assert down.mode == "error" and down.escalation.offer and down.escalation.reasons == ("store_unavailable",)
@@ -91,7 +83,7 @@ def test_store_outage_mid_conversation_offers_a_person_then_recovers(server, emb
 
 
 def test_kb_commands_with_the_server_down_give_one_line(server, tmp_path):
-    stop(server["proc"])
+    stop_process(server["proc"])
     with kb_environment(tmp_path, server["settings"]):
         for command in (["ingest"], ["sources"], ["search", "refund"], ["ask", "refund"]):
             code, out, err = run_kb(*command)
@@ -103,7 +95,7 @@ def test_store_lost_during_an_ingest_is_a_clean_error(server, embeddings):
     settings = server["settings"]
     store = open_store(settings, embeddings)
     write_files(settings.corpus_dir, {"docs/points.md": "# Points\n\nPoints are added after 48 hours.\n"})
-    stop(server["proc"])
+    stop_process(server["proc"])
     with pytest.raises(StoreUnavailableError):
         Indexer(settings, store).ingest()
 
