@@ -171,3 +171,18 @@ def test_threshold_is_picked_on_the_given_out_of_sample_dev_scores():
     cross_fitted = _evaluate_set(dev, test, ours, vader, 0.6, ours_dev=[0.6 if e.positive else 0.2 for e in dev])
     assert in_sample["ours"]["threshold"] == 0.99 and in_sample["ours"]["f1"] == 0.0
     assert cross_fitted["ours"]["threshold"] == 0.6 and cross_fitted["ours"]["f1"] == 1.0
+
+
+def test_calm_questions_flagged_counts_each_language(eval_dir):
+    from assistant.evaluation.frustration_eval import calm_question_flags
+
+    _write_jsonl(eval_dir / "xquad" / "questions.jsonl", [
+        {"id": f"x{i}", "lang": lang, "question": f"{'ANGRY ' if i % 4 == 0 else ''}question {i}"}
+        for i, lang in enumerate(["en", "ar"] * 8)])
+    _write_jsonl(eval_dir / "afriqa" / "questions.jsonl", [
+        {"id": f"a{i}", "lang": "hau", "question": f"tambaya {i}"} for i in range(5)])
+    calm = calm_question_flags(eval_dir, KeywordDetector(), 0.6, per_language=6)
+    assert calm["en"] == {"questions": 6, "ours_flagged": 0.5, "vader_flagged": calm["en"]["vader_flagged"]}
+    assert calm["ar"]["questions"] == 6 and calm["ar"]["ours_flagged"] == 0.0   # i = 1, 3, 5 ... never % 4 == 0
+    assert calm["ha"] == {"questions": 5, "ours_flagged": 0.0, "vader_flagged": 0.0}
+    assert "sw" not in calm

@@ -151,6 +151,7 @@ def run_frustration_eval(eval_dir: Path, embeddings, split_seed: int = 13, *, ca
         "sets": rows,
         "languages": summarise_languages(rows),
         "published": published_figures(Path(eval_dir)),
+        "calm_questions": calm_question_flags(Path(eval_dir), detector, product_threshold),
     }
     if report_path is not None:
         from assistant.evaluation.frustration_report import write_frustration_report
@@ -186,6 +187,37 @@ def summarise_languages(rows: list[dict]) -> dict[str, dict]:
 
 
 _PUBLISHED = re.compile(r"^## Published results.*?\n(.*?)(?=^## |\Z)", re.S | re.M)
+
+
+CALM_QUESTION_SOURCES = (("xquad", ("en", "ar")), ("afriqa", ("ha", "sw")))
+CALM_QUESTIONS_PER_LANGUAGE = 300
+
+
+def calm_question_flags(eval_dir: Path, detector, threshold: float,
+                        per_language: int = CALM_QUESTIONS_PER_LANGUAGE) -> dict[str, dict]:
+    """The cost side: how often neutral factual questions (XQuAD, AfriQA) are flagged as frustrated.
+
+    Every flag here would offer a person to a calm customer. The first `per_language` questions per
+    language, in file order; ours at the product threshold, VADER at its documented cut.
+    """
+    from assistant.evaluation.datasets import normalize_language, read_jsonl
+
+    questions: dict[str, list[str]] = {}
+    for folder, languages in CALM_QUESTION_SOURCES:
+        path = eval_dir / folder / "questions.jsonl"
+        if not path.is_file():
+            continue
+        for row in read_jsonl(path):
+            language = normalize_language(row["lang"])
+            if language in languages and len(questions.setdefault(language, [])) < per_language:
+                questions[language].append(row["question"])
+    out = {}
+    for language, texts in sorted(questions.items()):
+        ours = [detector.score(t, language) >= threshold for t in texts]
+        vader = [vader_compound(t) <= VADER_DOCUMENTED_CUT for t in texts]
+        out[language] = {"questions": len(texts), "ours_flagged": round(float(np.mean(ours)), 4),
+                         "vader_flagged": round(float(np.mean(vader)), 4)}
+    return out
 
 
 def published_figures(eval_dir: Path) -> dict[str, str]:
