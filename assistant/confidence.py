@@ -81,16 +81,16 @@ class ConfidenceModel:
         centre, scale = self.pair_baseline(language, best.chunk.language)
         dense_top = best.dense_score if dense_hits else centre
         rest = [h.dense_score for h in dense_hits[1:]] or [dense_top]
-        words = _question_words(question)
-        names = _question_words(question, names_only=True)
-        sentences = [_term_set(s) for s in _sentences(top.chunk.text)]
-        passage = frozenset().union(_term_set(top.chunk.title), *sentences)  # tokenised once, per sentence
+        words = content_words(question)
+        names = content_words(question, names_only=True)
+        sentence_terms = [term_set(s) for s in sentences(top.chunk.text)]
+        passage = frozenset().union(term_set(top.chunk.title), *sentence_terms)  # tokenised once, per sentence
         return {
             "dense_top": (dense_top - centre) / scale,
             "dense_margin": (dense_top - sum(rest) / len(rest)) / scale,
-            "lexical_coverage": _coverage(words, passage),
-            "sentence_coverage": max((_coverage(words, terms) for terms in sentences), default=0.0),
-            "entity_coverage": _coverage(names, passage, empty=0.5),
+            "lexical_coverage": coverage(words, passage),
+            "sentence_coverage": max((coverage(words, terms) for terms in sentence_terms), default=0.0),
+            "entity_coverage": coverage(names, passage, empty=0.5),
             "agreement": float(top.dense_rank == 1 and top.lexical_rank == 1),
             "fused_top": top.score,
             "lexical_margin": _lexical_margin(hits),
@@ -105,13 +105,16 @@ class ConfidenceModel:
 
 def missing_names(question: str, text: str) -> list[str]:
     """Index terms of the question's names and numbers that do not occur in `text`."""
-    terms = _term_set(text)
-    return [term for term, prefix in _question_words(question, names_only=True)
+    terms = term_set(text)
+    return [term for term, prefix in content_words(question, names_only=True)
             if not (term in terms or (prefix and prefix in terms))]
 
 
-def _question_words(question: str, names_only: bool = False) -> list[tuple[str, str]]:
-    """(term, prefix term or "") per content word; with `names_only`, capitalised words and numbers only."""
+def content_words(question: str, names_only: bool = False) -> list[tuple[str, str]]:
+    """(term, prefix term or "") per content word; with `names_only`, capitalised words and numbers only.
+
+    Shared with assistant/support.py, which applies it to the claims of an answer.
+    """
     words = []
     for position, raw in enumerate(re.findall(r"[^\W_]+", question)):
         if names_only and not (_NAME_OR_NUMBER.match(raw) and (position > 0 or raw[0].isdigit())):
@@ -123,11 +126,11 @@ def _question_words(question: str, names_only: bool = False) -> list[tuple[str, 
 
 
 @functools.lru_cache(maxsize=256)
-def _term_set(text: str) -> frozenset[str]:
+def term_set(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))
 
 
-def _coverage(words: list[tuple[str, str]], terms: frozenset[str], empty: float = 0.0) -> float:
+def coverage(words: list[tuple[str, str]], terms: frozenset[str], empty: float = 0.0) -> float:
     """Share of `words` present in `terms`, a word counting when its full form or its prefix occurs."""
     if not words:
         return empty
@@ -135,7 +138,7 @@ def _coverage(words: list[tuple[str, str]], terms: frozenset[str], empty: float 
     return found / len(words)
 
 
-def _sentences(text: str) -> list[str]:
+def sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE.split(text) if s.strip()]
 
 

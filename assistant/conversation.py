@@ -17,6 +17,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 
 from assistant.config import Settings
 from assistant.confidence import ConfidenceModel, default_confidence_model
+from assistant.support import SupportModel, answer_support, default_support_model
 from assistant.errors import KBError, ProviderError, StoreUnavailableError
 from assistant.escalation import (
     EscalationSignals,
@@ -88,6 +89,7 @@ class Assistant:
         outbox=None,
         frustration: FrustrationDetector | None = None,
         confidence_model: ConfidenceModel | None = None,
+        support_model: SupportModel | None = None,
     ) -> None:
         self.settings = settings
         self.retriever = retriever
@@ -98,6 +100,7 @@ class Assistant:
         validate_topics(settings.sensitive_topics)  # a typo in KB_SENSITIVE_TOPICS fails at start-up
         self.frustration = frustration or FrustrationDetector(retriever.embeddings)
         self.confidence_model = confidence_model or default_confidence_model()
+        self.support_model = support_model or default_support_model()
         self._sessions: dict[str, SessionState] = {}
         self._lock = threading.Lock()
 
@@ -169,7 +172,9 @@ class Assistant:
         confidence = self.confidence_model.score(features) if draft.grounded else 0.0
         if draft.grounded and draft.mode == "extractive" and confidence < self.settings.abstain_threshold:
             draft = Draft(phrase("abstain", language), (), grounded=False, mode="extractive")
-        decision = self._decide(state, text, language, result, confidence, draft.grounded)
+        support = self._citation_support(draft, language, result)
+        confidence = min(confidence, support)  # an answer is as trustworthy as its weakest cited claim
+        decision = self._decide(state, text, language, result, confidence, draft.grounded, support)
         state.turns.append(Turn("user", text))
         state.user_vectors.append(result.query_vector if query == text else self.retriever.embed_query(text))
         state.last_sources = draft.citations
@@ -236,8 +241,26 @@ class Assistant:
             draft = compose_extractive(question, language, result.chunks)
             return replace(draft, notice=phrase("llm_unavailable", language))
 
+    def _citation_support(self, draft: Draft, language: str, result: RetrievalResult) -> float:
+        """The weakest claim's support for a grounded LLM answer; 1.0 otherwise (extractive answers quote)."""
+        if draft.mode != "llm" or not draft.grounded or not draft.citations:
+            return 1.0
+        support, detail = answer_support(
+            self.support_model, draft.text, language,
+            cited={c.marker: c.chunk_id for c in draft.citations},
+            chunks={h.chunk.chunk_id: h.chunk for h in result.chunks},
+            chunk_vector=self.retriever.chunk_vector,
+            embed_claims=lambda texts: [self.retriever.embed_query(t) for t in texts],
+        )
+        weakest = min(detail, key=lambda d: d.support, default=None)
+        if weakest is not None and weakest.support < self.settings.confidence_threshold:
+            logger.info("weakly supported claim (%.2f, %s): %.80s", weakest.support, weakest.chunk_id,
+                        weakest.claim.text)
+        return support
+
     def _decide(
-        self, state: SessionState, text: str, language: str, result: RetrievalResult, confidence: float, grounded: bool
+        self, state: SessionState, text: str, language: str, result: RetrievalResult, confidence: float,
+        grounded: bool, support: float = 1.0,
     ) -> EscalationDecision:
         vector = result.query_vector if result.query == text and result.query_vector.size else None
         message_score = self.frustration.score(text, language, vector)
@@ -248,6 +271,7 @@ class Assistant:
         )
         signals = EscalationSignals(
             confidence=confidence,
+            citation_support=support,
             grounded=grounded,
             frustration=level,
             frustration_message=message_score,

@@ -71,6 +71,7 @@ class IndexSnapshot:
     chunk_language: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     directions: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     index: BM25Index | None = None
+    positions: dict[str, int] = field(default_factory=dict)   # chunk id -> row of `vectors`
 
     @classmethod
     def build(
@@ -89,6 +90,7 @@ class IndexSnapshot:
             chunk_language=chunk_language,
             directions=direction_matrix(embeddings, languages) if chunks else np.zeros((0, 0), dtype=np.float32),
             index=BM25Index([f"{c.title}\n{c.text}" for c in chunks]),
+            positions={c.chunk_id: i for i, c in enumerate(chunks)},
         )
 
 
@@ -198,6 +200,12 @@ class HybridRetriever:
         if embed is not None:
             return np.asarray(embed(text), dtype=np.float32)
         return np.asarray(self.embeddings.embed_query(text), dtype=np.float32)
+
+    def chunk_vector(self, chunk_id: str) -> np.ndarray | None:
+        """The stored (unit) vector of an indexed chunk, or None if the current snapshot lacks it."""
+        snap = self.snapshot()
+        position = snap.positions.get(chunk_id)
+        return None if position is None else snap.vectors[position]
 
     def indexed_languages(self) -> tuple[str, ...]:
         return self.snapshot().languages

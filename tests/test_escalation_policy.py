@@ -132,13 +132,13 @@ def test_after_handoff_every_decision_keeps_the_customer_with_a_person():
 
 
 def test_every_decision_carries_all_signal_values():
-    signals = EscalationSignals(confidence=0.3, grounded=False, frustration=0.65, frustration_message=0.5,
-                                asked_for_human=False, loop=True, loop_similarity=0.93,
+    signals = EscalationSignals(confidence=0.3, citation_support=0.3, grounded=False, frustration=0.65,
+                                frustration_message=0.5, asked_for_human=False, loop=True, loop_similarity=0.93,
                                 sensitive_topics=(), offer_accepted=None)
     decision, _ = decide(signals, SETTINGS, EscalationState())
     assert decision.confidence == 0.3
     assert dict(decision.signals) == {
-        "confidence": 0.3, "grounded": 0.0, "frustration": 0.65, "frustration_message": 0.5,
+        "confidence": 0.3, "citation_support": 0.3, "grounded": 0.0, "frustration": 0.65, "frustration_message": 0.5,
         "asked_for_human": 0.0, "loop": 1.0, "loop_similarity": 0.93, "sensitive_topic": 0.0,
         "offer_answered": 0.0, "offer_accepted": 0.0,
     }

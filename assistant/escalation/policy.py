@@ -33,7 +33,8 @@ MAX_OFFERS = 2         # the first offer, plus at most one more after a decline
 class EscalationSignals:
     """What the signal modules measured for the current customer message."""
 
-    confidence: float = 1.0                   # calibrated answer confidence 0..1
+    confidence: float = 1.0                   # calibrated answer confidence 0..1 (already capped by support)
+    citation_support: float = 1.0             # LLM answers: the weakest claim's support by its citations
     grounded: bool = True                     # False when the assistant abstained
     frustration: float = 0.0                  # conversation level (track_frustration)
     frustration_message: float = 0.0         # this message alone
@@ -61,6 +62,7 @@ def signal_values(signals: EscalationSignals) -> dict[str, float]:
     """Every signal as a flat name -> float map (booleans as 0/1), for staff views and logs."""
     values = {
         "confidence": float(signals.confidence),
+        "citation_support": float(signals.citation_support),
         "grounded": float(signals.grounded),
         "frustration": float(signals.frustration),
         "frustration_message": float(signals.frustration_message),

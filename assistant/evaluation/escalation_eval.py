@@ -65,8 +65,12 @@ class ProtocolRun:
 def run_escalation_eval(
     eval_dir: Path, embeddings: Embeddings, settings: Settings, limit: int | None = None, calibrate: bool = False
 ) -> dict:
-    """Out-of-KB detection (and, with `calibrate`, a refit of the confidence model) plus frustration."""
+    """Out-of-KB detection and citation support (with `calibrate`, both models are refit first), plus frustration."""
+    from assistant.evaluation.citation_support import run_citation_support_eval
+
     result = {"out_of_kb": run_out_of_kb_eval(eval_dir, embeddings, settings, limit=limit, calibrate=calibrate)}
+    result["citation_support"] = run_citation_support_eval(
+        Path(eval_dir), cached(embeddings), settings.confidence_threshold, calibrate=calibrate)
     result["frustration"] = _frustration(eval_dir, embeddings, limit)
     return result
 

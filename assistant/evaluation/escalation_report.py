@@ -150,11 +150,31 @@ def format_frustration(result: dict) -> list[str]:
     return ["## (b) Frustration detection", "", text]
 
 
+def format_citation_support(result: dict) -> list[str]:
+    """Claims vs the passages they cite: AUC and the operating point, per claim -> passage language pair."""
+    if "test" not in result:
+        return ["## Citation support", "", f"Not run: {result.get('detail', result.get('status', '?'))}"]
+    setup = result["setup"]
+    lines = ["## Citation support (LLM answers: is each claim backed by the passage it cites?)", "",
+             f"XQuAD answer sentences against their own / parallel paragraph (supported) and the most similar "
+             f"paragraph of the same article without the answer (unsupported); split {setup['split']}; "
+             f"{setup['pairs_test']} test pairs; a claim is flagged below {setup['threshold']}.", "",
+             "| claim -> passage | supported | unsupported | AUC | supported flagged | unsupported caught |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for pair, m in result["test"].items():
+        auc = "–" if m["auc"] is None else f"{m['auc']:.3f}"
+        lines.append(f"| {pair} | {m['supported']} | {m['unsupported']} | {auc} | "
+                     f"{_pct(m['supported_flagged'])} | {_pct(m['unsupported_caught'])} |")
+    return lines
+
+
 def format_escalation_report(result: dict) -> str:
     """Markdown tables for `kb eval --escalation`."""
     lines = ["# Escalation evaluation", ""]
     if "out_of_kb" in result:
         lines += format_out_of_kb(result["out_of_kb"]) + [""]
+    if "citation_support" in result:
+        lines += format_citation_support(result["citation_support"]) + [""]
     if "frustration" in result:
         lines += format_frustration(result["frustration"])
     return "\n".join(lines).rstrip() + "\n"
