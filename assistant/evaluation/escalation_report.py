@@ -79,7 +79,16 @@ def _adversarial(adv: dict, threshold: float) -> list[str]:
         f"| coverage of question names/numbers | {s['entity_coverage']} | – | – |",
         f"| cue: negation word, or a question name/number absent | – | {_pct(adv['cue_flagged']['impossible'])} | "
         f"{_pct(adv['cue_flagged']['answerable'])} |",
+        *_adversarial_detection(adv.get("detection"), threshold),
     ]
+
+
+def _adversarial_detection(d: dict | None, threshold: float) -> list[str]:
+    if not d:
+        return []
+    return ["", f"As out-of-KB detection (unanswerable = positive, escalated below {threshold}): precision "
+                f"{d['precision']:.3f}, recall {d['recall']:.3f}, **F1 {d['f1']:.3f}**, answerable escalated "
+                f"{_pct(d['answerable_escalated'])} (n = {d['n']}, {d['positives']} unanswerable)."]
 
 
 def format_out_of_kb(result: dict) -> list[str]:

@@ -333,6 +333,9 @@ def adversarial_summary(
             "answerable": _share([r.gold_rank == 1 for r in answerable]),
         },
         "score_auc": roc_auc(list(ans_scores), list(imp_scores)),
+        # The P/R/F1 for SQuAD 2.0 unanswerables (positive) vs the answerables beside them.
+        "detection": detection_metrics([True] * len(imp_scores) + [False] * len(ans_scores),
+                                       [s < threshold for s in [*imp_scores, *ans_scores]]),
         "flagged": {
             "impossible": _share([s < threshold for s in imp_scores]),
             "answerable": _share([s < threshold for s in ans_scores]),
