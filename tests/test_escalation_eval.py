@@ -192,8 +192,15 @@ def test_out_of_kb_eval_counts_a_known_case(eval_dir, held, cached_embeddings, t
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         assert (got["precision"], got["recall"], got["f1"]) == pytest.approx((precision, recall, f1), abs=1e-4)
     assert expected["all"]["fp"] >= 1 and expected["all"]["fn"] >= 1 and expected["all"]["tp"] >= 3  # not trivial
+    adversarial = result["models"]["current"]["adversarial"]
+    detection = adversarial["detection"]
+    assert detection["positives"] == adversarial["impossible"] and detection["n"] == (
+        adversarial["impossible"] + adversarial["answerable"])
+    assert detection["recall"] == adversarial["flagged"]["impossible"]
+    assert detection["answerable_escalated"] == adversarial["flagged"]["answerable"]
     report = format_escalation_report({"out_of_kb": result})
     assert "| en |" in report and "Out-of-knowledge-base" in report
+    assert f"F1 {detection['f1']:.3f}" in report
 
 
 def test_calibrate_writes_only_the_given_model_file(eval_dir, cached_embeddings, tmp_path):
