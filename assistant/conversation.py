@@ -245,13 +245,17 @@ class Assistant:
         """The weakest claim's support for a grounded LLM answer; 1.0 otherwise (extractive answers quote)."""
         if draft.mode != "llm" or not draft.grounded or not draft.citations:
             return 1.0
-        support, detail = answer_support(
-            self.support_model, draft.text, language,
-            cited={c.marker: c.chunk_id for c in draft.citations},
-            chunks={h.chunk.chunk_id: h.chunk for h in result.chunks},
-            chunk_vector=self.retriever.chunk_vector,
-            embed_claims=lambda texts: [self.retriever.embed_query(t) for t in texts],
-        )
+        try:
+            support, detail = answer_support(
+                self.support_model, draft.text, language,
+                cited={c.marker: c.chunk_id for c in draft.citations},
+                chunks={h.chunk.chunk_id: h.chunk for h in result.chunks},
+                chunk_vector=self.retriever.chunk_vector,
+                embed_claims=lambda texts: [self.retriever.embed_query(t) for t in texts],
+            )
+        except Exception:  # a failed check must not cost the customer the answer; retrieval confidence stands
+            logger.exception("citation support check failed; using retrieval confidence alone")
+            return 1.0
         weakest = min(detail, key=lambda d: d.support, default=None)
         if weakest is not None and weakest.support < self.settings.confidence_threshold:
             logger.info("weakly supported claim (%.2f, %s): %.80s", weakest.support, weakest.chunk_id,

@@ -149,3 +149,17 @@ def test_support_eval_builds_balanced_pairs_fits_on_dev_and_reports_test(tmp_pat
     assert result["test"]["all"]["auc"] > 0.9   # the sibling never holds the claim's year or museum name
     again = run_citation_support_eval(tmp_path, embeddings, 0.45, model_path=model_path)
     assert again["test"] == result["test"]      # reads the model it wrote
+
+
+def test_a_failing_support_check_keeps_the_answer(kb, monkeypatch, caplog):
+    import assistant.conversation as conversation
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("embedder went away")
+
+    monkeypatch.setattr(conversation, "answer_support", broken)
+    answer = _ask(kb, "Open the login page, tap Forgot password and enter your email address [1].",
+                  "How do I reset my password?")
+    assert answer.mode == "llm" and answer.grounded and answer.citations
+    assert answer.escalation.signals["citation_support"] == 1.0
+    assert "citation support check failed" in caplog.text
