@@ -40,6 +40,15 @@ L2 = 1.0
 
 
 @dataclass(frozen=True, slots=True)
+class PairVectors:
+    """Claims embedded as queries and passages as documents, each by text (kept apart: a one-sentence
+    paragraph is both a claim and a passage, with two different vectors)."""
+
+    claims: dict[str, np.ndarray]
+    passages: dict[str, np.ndarray]
+
+
+@dataclass(frozen=True, slots=True)
 class SupportPair:
     claim: str
     claim_language: str
@@ -70,10 +79,10 @@ def answer_sentence(text: str, start: int, answer: str) -> str:
     return ""
 
 
-def build_pairs(eval_dir: Path, embeddings) -> tuple[list[SupportPair], dict[str, np.ndarray]]:
-    """Claim/passage pairs and the vectors (claims as queries, passages as documents) by text."""
+def build_pairs(eval_dir: Path, embeddings) -> tuple[list[SupportPair], PairVectors]:
+    """Claim/passage pairs (each claim once per paragraph, however many questions share it) and their vectors."""
     if not (eval_dir / "xquad" / "contexts.jsonl").is_file() or not (eval_dir / "xquad" / "questions.jsonl").is_file():
-        return [], {}
+        return [], PairVectors({}, {})
     contexts = {r["context_id"]: r for r in read_jsonl(eval_dir / "xquad" / "contexts.jsonl")}
     by_group = {(r["parallel_group"], r["lang"]): r for r in contexts.values()}
     article_of = lambda group: group.split("p")[0]  # noqa: E731  "a00p03" -> "a00"
@@ -81,22 +90,24 @@ def build_pairs(eval_dir: Path, embeddings) -> tuple[list[SupportPair], dict[str
     for r in contexts.values():
         siblings.setdefault((article_of(r["parallel_group"]), r["lang"]), []).append(r)
     passages = sorted({r["text"] for r in contexts.values()})
-    vectors = dict(zip(passages, (np.asarray(v) for v in embeddings.embed_documents(passages))))
+    passage_vectors = dict(zip(passages, (np.asarray(v) for v in embeddings.embed_documents(passages))))
     chunk = lambda r: Chunk(r["context_id"], r["text"], "xquad", r["title"].replace("_", " "),  # noqa: E731
                             language=r["lang"])
     claims: list[tuple[str, dict, dict]] = []
+    seen: set[tuple[str, str]] = set()
     for q in read_jsonl(eval_dir / "xquad" / "questions.jsonl"):
         gold = contexts.get(q["context_id"])
         if q["lang"] not in LANGUAGES or gold is None or not q.get("answers"):
             continue
         answer = q["answers"][0]
         claim = answer_sentence(gold["text"], answer["answer_start"], answer["text"])
-        if claim:
+        if claim and (claim, gold["context_id"]) not in seen:
+            seen.add((claim, gold["context_id"]))
             claims.append((claim, q, gold))
-    claim_vectors = [np.asarray(embeddings.embed_query(c)) for c, _, _ in claims]
+    claim_vectors = {c: np.asarray(embeddings.embed_query(c)) for c in dict.fromkeys(c for c, _, _ in claims)}
     pairs: list[SupportPair] = []
-    for (claim, q, gold), vector in zip(claims, claim_vectors):
-        vectors[claim] = vector
+    for claim, q, gold in claims:
+        vector = claim_vectors[claim]
         language, other = gold["lang"], next(lang for lang in LANGUAGES if lang != gold["lang"])
         group, article = gold["parallel_group"], article_of(gold["parallel_group"])
         answer = q["answers"][0]["text"]
@@ -104,26 +115,26 @@ def build_pairs(eval_dir: Path, embeddings) -> tuple[list[SupportPair], dict[str
                       and answer not in r["text"]]
         if not candidates or (group, other) not in by_group:
             continue
-        nearest = max(candidates, key=lambda r: float(np.dot(vectors[r["text"]], vector)))
+        nearest = max(candidates, key=lambda r: float(np.dot(passage_vectors[r["text"]], vector)))
         parallel_wrong = by_group.get((nearest["parallel_group"], other))
         pairs += [SupportPair(claim, language, chunk(gold), True, article),
                   SupportPair(claim, language, chunk(by_group[(group, other)]), True, article),
                   SupportPair(claim, language, chunk(nearest), False, article)]
         if parallel_wrong is not None:
             pairs.append(SupportPair(claim, language, chunk(parallel_wrong), False, article))
-    return pairs, vectors
+    return pairs, PairVectors(claim_vectors, passage_vectors)
 
 
-def features_of(model: SupportModel, pairs: list[SupportPair], vectors: dict[str, np.ndarray]) -> list[dict]:
-    return [model.features(p.claim, p.claim_language, vectors[p.claim], p.chunk, vectors[p.chunk.text])
-            for p in pairs]
+def features_of(model: SupportModel, pairs: list[SupportPair], vectors: PairVectors) -> list[dict]:
+    return [model.features(p.claim, p.claim_language, vectors.claims[p.claim], p.chunk,
+                           vectors.passages[p.chunk.text]) for p in pairs]
 
 
-def fit(pairs: list[SupportPair], vectors: dict[str, np.ndarray]) -> SupportModel:
+def fit(pairs: list[SupportPair], vectors: PairVectors) -> SupportModel:
     """Baselines from the unsupported dev pairs (median and spread of the cosine), then logistic weights."""
     baselines, scales = {}, {}
     for kind in ("same", "cross"):
-        cosines = [float(np.dot(_unit(vectors[p.claim]), _unit(vectors[p.chunk.text]))) for p in pairs
+        cosines = [float(np.dot(_unit(vectors.claims[p.claim]), _unit(vectors.passages[p.chunk.text]))) for p in pairs
                    if not p.supported and (p.claim_language == p.chunk.language) == (kind == "same")]
         baselines[kind] = round(float(np.median(cosines)), 4)
         scales[kind] = round(float(np.std(cosines)) or 0.03, 4)
@@ -138,7 +149,7 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return np.asarray(v, dtype=np.float64) / (np.linalg.norm(v) or 1.0)
 
 
-def evaluate(model: SupportModel, pairs: list[SupportPair], vectors: dict[str, np.ndarray],
+def evaluate(model: SupportModel, pairs: list[SupportPair], vectors: PairVectors,
              threshold: float) -> dict[str, dict]:
     """Per claim->passage language pair: AUC, supported claims flagged, unsupported ones caught."""
     scores = [model.score(f) for f in features_of(model, pairs, vectors)]
