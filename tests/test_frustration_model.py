@@ -18,7 +18,18 @@ from assistant.escalation.frustration import (
     ngram_table_digest,
     shipped_ngram_table,
 )
-from assistant.evaluation.frustration_fit import NGRAM_COLUMN, TrainingSet, add_ngram_evidence, auc, ngram_table
+from assistant.evaluation.embedding_cache import CachedEmbeddings
+from assistant.evaluation.frustration_fit import (
+    NGRAM_COLUMN,
+    TrainingSet,
+    _fit,
+    add_ngram_evidence,
+    auc,
+    build_training_set,
+    cross_fitted_scores,
+    ngram_table,
+    predict,
+)
 
 
 def test_buckets_are_stable_sorted_unique_and_in_range():
@@ -82,3 +93,27 @@ def test_training_rows_get_out_of_fold_evidence_not_their_own_label():
     assert auc(np.array(memorised), data.labels) > 0.95       # an in-sample table "knows" every label
     add_ngram_evidence(data)
     assert abs(auc(data.lexical[:, NGRAM_COLUMN], data.labels) - 0.5) < 0.1   # out of fold: chance, as it must be
+
+
+def test_cross_fitted_dev_scores_come_from_models_that_did_not_see_the_row(tmp_path, embeddings):
+    """Random labels: a model scoring its own training rows finds a pattern; the cross-fitted scores must not."""
+    rng = np.random.default_rng(3)
+    vocabulary = ["parcel", "refund", "blue", "river", "Monday", "phone", "garden", "ticket", "lamp", "coffee",
+                  "window", "bread", "road", "music", "paper", "stone", "cloud", "chair", "apple", "train"]
+    rows = [{"id": f"r{i}", "lang": "en", "text": " ".join(rng.choice(vocabulary, 6)) + f" {i}",
+             "labels": ["anger"] if rng.random() < 0.5 else ["neutral"]} for i in range(240)]
+    folder = tmp_path / "goemotions"
+    folder.mkdir()
+    (folder / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    selection = {"embedding_l2": 0.3, "seed_weight": 0.3, "bias_shift": 0.0}
+    model = {"fit": {"split_seed": 13, "selection": {"with_embeddings": selection}}}
+    embeddings = CachedEmbeddings(embeddings, tmp_path / "cache")   # the 280 seed messages are embedded once
+    cross = cross_fitted_scores(tmp_path, embeddings, model)
+    data, _ = build_training_set(tmp_path, embeddings)
+    add_ngram_evidence(data)
+    public = np.array([not k.startswith("seed:") for k in data.keys])
+    assert set(cross) == {k for k, p in zip(data.keys, public) if p}
+    in_sample = predict(_fit(data, data.trainable, True, 0.3, 0.3), data, public)
+    labels = data.labels[public]
+    assert auc(in_sample, labels) > 0.9                       # memorised
+    assert abs(auc(np.array([cross[k] for k in np.array(data.keys)[public]]), labels) - 0.5) < 0.2

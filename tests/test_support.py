@@ -163,3 +163,13 @@ def test_a_failing_support_check_keeps_the_answer(kb, monkeypatch, caplog):
     assert answer.mode == "llm" and answer.grounded and answer.citations
     assert answer.escalation.signals["citation_support"] == 1.0
     assert "citation support check failed" in caplog.text
+
+
+def test_support_eval_without_xquad_says_so_instead_of_failing(tmp_path, embeddings):
+    from assistant.evaluation.citation_support import run_citation_support_eval
+    from assistant.evaluation.escalation_report import format_citation_support
+
+    result = run_citation_support_eval(tmp_path, embeddings, 0.45, calibrate=True, model_path=tmp_path / "m.json")
+    assert result["status"] == "unavailable" and str(tmp_path) in result["detail"]
+    assert not (tmp_path / "m.json").exists()   # nothing fitted, nothing written
+    assert format_citation_support(result)[-1].startswith("Not run: no XQuAD claims found")

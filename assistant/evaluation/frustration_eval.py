@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.escalation.frustration import FrustrationDetector, load_model, vader_compound
+from assistant.evaluation.datasets import normalize_language, read_jsonl
 from assistant.evaluation.embedding_cache import CachedEmbeddings
 from assistant.evaluation.frustration_data import DATASETS, DEV_FRACTION, dev_test, load_sets, row_key
 from assistant.evaluation.metrics import roc_auc
@@ -200,8 +201,6 @@ def calm_question_flags(eval_dir: Path, detector, threshold: float,
     Every flag here would offer a person to a calm customer. The first `per_language` questions per
     language, in file order; ours at the product threshold, VADER at its documented cut.
     """
-    from assistant.evaluation.datasets import normalize_language, read_jsonl
-
     questions: dict[str, list[str]] = {}
     for folder, languages in CALM_QUESTION_SOURCES:
         path = eval_dir / folder / "questions.jsonl"

@@ -99,11 +99,16 @@ def kb_environment(tmp: Path, settings: Settings, max_file_mb: int = 20):
         yield
 
 
+def ingested_kb(root: Path, embeddings) -> Settings:
+    """Settings over a freshly ingested copy of CORPUS under `root` (embedded Chroma)."""
+    from kb_ingest.indexing import Indexer
+
+    settings = Settings(corpus_dir=write_files(root / "corpus", CORPUS), data_dir=root / "data")
+    assert Indexer(settings, open_store(settings, embeddings)).ingest().ok
+    return settings
+
+
 @pytest.fixture
 def kb(tmp_path, embeddings) -> Settings:
     """Settings over a freshly ingested copy of CORPUS (embedded Chroma in tmp_path)."""
-    from kb_ingest.indexing import Indexer
-
-    settings = Settings(corpus_dir=write_files(tmp_path / "corpus", CORPUS), data_dir=tmp_path / "data")
-    assert Indexer(settings, open_store(settings, embeddings)).ingest().ok
-    return settings
+    return ingested_kb(tmp_path, embeddings)

@@ -23,6 +23,7 @@ from tests.reliability.conftest import (
     CORPUS,
     PROBE,
     build_assistant,
+    ingested_kb,
     kb_environment,
     leaks_error_text,
     probe,
@@ -319,10 +320,7 @@ class ChatResult:
 def chat_run(tmp_path_factory, embeddings):
     """One assistant; an earlier conversation; then every bad message in its own session."""
     tmp = tmp_path_factory.mktemp("chat")
-    settings = Settings(corpus_dir=write_files(tmp / "corpus", CORPUS), data_dir=tmp / "data")
-    from kb_ingest.indexing import Indexer
-
-    Indexer(settings, open_store(settings, embeddings)).ingest()
+    settings = ingested_kb(tmp, embeddings)
     assistant = build_assistant(settings, embeddings)
     assistant.reply("history", PROBE)
     assistant.reply("history", "And how long does express shipping take?")

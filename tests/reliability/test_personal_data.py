@@ -14,11 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
 from assistant.conversation import clean_message
-from assistant.store import open_store
-from kb_ingest.indexing import Indexer
-from tests.reliability.conftest import CORPUS, build_assistant, raw_rows, write_files
+from tests.reliability.conftest import build_assistant, ingested_kb, raw_rows
 
 CASES_FILE = Path(__file__).resolve().parents[1] / "data" / "pii_cases.jsonl"
 CASES = [json.loads(line) for line in CASES_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -38,8 +35,7 @@ class Sent:
 def stored(tmp_path_factory, embeddings):
     """Send every case as a customer message (5 per session), then ask for a person in each session."""
     root = tmp_path_factory.mktemp("pii")
-    settings = Settings(corpus_dir=write_files(root / "corpus", CORPUS), data_dir=root / "data")
-    Indexer(settings, open_store(settings, embeddings)).ingest()
+    settings = ingested_kb(root, embeddings)
     assistant = build_assistant(settings, embeddings)
     cases = [c for pair in zip(POSITIVES, LOOKALIKES) for c in pair]
     cases += POSITIVES[len(LOOKALIKES):] + LOOKALIKES[len(POSITIVES):]
