@@ -25,6 +25,7 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 test: setup browser
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 bench: setup

@@ -54,7 +54,7 @@ class ConfidenceModel:
     scales: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> "ConfidenceModel":
+    def from_dict(cls, data: Mapping) -> ConfidenceModel:
         return cls(
             weights=dict(data["weights"]),
             baselines=dict(data.get("baselines", DEFAULT_BASELINES)),
@@ -113,7 +113,7 @@ def missing_names(question: str, text: str) -> list[str]:
 def content_words(question: str, names_only: bool = False) -> list[tuple[str, str]]:
     """(term, prefix term or "") per content word; with `names_only`, capitalised words and numbers only.
 
-    Shared with assistant/support.py, which applies it to the claims of an answer.
+    Shared with assistant/claim_support.py, which applies it to the claims of an answer.
     """
     words = []
     for position, raw in enumerate(re.findall(r"[^\W_]+", question)):

@@ -115,12 +115,12 @@ class Settings:
     def llm_configured(self) -> bool:
         return bool(self.openai_api_key or self.openai_base_url)
 
-    def with_overrides(self, **changes: object) -> "Settings":
+    def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests and CLI flags)."""
         return replace(self, **changes)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: bool = True) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
         """Read settings from `environ` (default: os.environ, plus a .env file in the working dir)."""
         if environ is None:
             if dotenv:

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from langchain_core.language_models.chat_models import BaseChatModel
 
-from assistant.config import Settings
+from assistant.claim_support import SupportModel, answer_support, default_support_model
 from assistant.confidence import ConfidenceModel, default_confidence_model
-from assistant.support import SupportModel, answer_support, default_support_model
+from assistant.config import Settings
 from assistant.errors import KBError, ProviderError, StoreUnavailableError
 from assistant.escalation import (
     EscalationSignals,
@@ -107,7 +107,7 @@ class Assistant:
     # ---- construction -----------------------------------------------------------------------
 
     @classmethod
-    def from_settings(cls, settings: Settings, chat_model: BaseChatModel | None = None) -> "Assistant":
+    def from_settings(cls, settings: Settings, chat_model: BaseChatModel | None = None) -> Assistant:
         from assistant.conversation_log import ConversationLog
         from assistant.db import Database
         from assistant.handoff import TicketStore
@@ -271,7 +271,8 @@ class Assistant:
         level, _trend = self.frustration.track(state.frustration, message_score)
         state.frustration.append(message_score)
         loop, loop_sim = detect_loop(
-            state.user_messages, text, embed=self._cached_embedder(state, text, result), similarity=self.settings.loop_similarity
+            state.user_messages, text, embed=self._cached_embedder(state, text, result),
+            similarity=self.settings.loop_similarity,
         )
         signals = EscalationSignals(
             confidence=confidence,
@@ -290,7 +291,7 @@ class Assistant:
 
     def _cached_embedder(self, state: SessionState, text: str, result: RetrievalResult):
         """Embed for loop detection, reusing vectors already computed this session."""
-        known = dict(zip(state.user_messages, state.user_vectors))
+        known = dict(zip(state.user_messages, state.user_vectors, strict=False))
         known.setdefault(text, result.query_vector if result.query == text else None)
 
         def embed(value: str) -> np.ndarray:
@@ -310,7 +311,8 @@ class Assistant:
         """The customer's answer to an offered person: accept hands off, decline is remembered."""
         state = self.session(session_id)
         signals = EscalationSignals(
-            confidence=state.last_confidence, grounded=True, frustration=state.frustration[-1] if state.frustration else 0.0,
+            confidence=state.last_confidence, grounded=True,
+            frustration=state.frustration[-1] if state.frustration else 0.0,
             frustration_message=0.0, asked_for_human=False, loop=False, loop_similarity=0.0,
             sensitive_topics=(), offer_accepted=accept,
         )

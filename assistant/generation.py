@@ -30,7 +30,7 @@ NO_ANSWER = "NO_ANSWER"
 TokenCallback = Callable[[str], None]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_prompt(name: str) -> str:
     return resources.files("assistant").joinpath("prompts", f"{name}.txt").read_text(encoding="utf-8")
 

@@ -76,7 +76,7 @@ class IndexSnapshot:
     @classmethod
     def build(
         cls, generation: int, chunks: list[Chunk], vectors: np.ndarray, embeddings: Embeddings
-    ) -> "IndexSnapshot":
+    ) -> IndexSnapshot:
         languages = tuple(sorted({c.language for c in chunks}))
         chunk_language = np.array([languages.index(c.language) for c in chunks], dtype=np.int32)
         if vectors.size:
@@ -188,7 +188,7 @@ class HybridRetriever:
                 dense_rank=int(d),
                 lexical_rank=int(lx),
             )
-            for i, s, d, lx in zip(ranking.order, ranking.fused, ranking.dense_rank, ranking.lexical_rank)
+            for i, s, d, lx in zip(ranking.order, ranking.fused, ranking.dense_rank, ranking.lexical_rank, strict=False)
         )
         return RetrievalResult(query=query, language=lang, chunks=hits, query_vector=vector)
 

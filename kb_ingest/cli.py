@@ -7,7 +7,8 @@ import json
 import logging
 import sys
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from assistant.config import Settings
@@ -15,6 +16,7 @@ from assistant.errors import KBError
 from kb_ingest import cli_answers
 
 logger = logging.getLogger("kb")
+PLUGIN_GROUP = "kb.commands"  # installed packages add subcommands here: register(subparsers)
 
 
 def _out(text: str = "") -> None:
@@ -89,7 +91,7 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     width = max(len(e.source) for e in entries)
     _out(f"{'SOURCE'.ljust(width)}  CHUNKS  LANG  KIND      INDEXED")
     for e in entries:
-        when = datetime.fromtimestamp(e.indexed_at, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        when = datetime.fromtimestamp(e.indexed_at, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
         _out(f"{e.source.ljust(width)}  {e.chunks:6d}  {e.language:4s}  {e.kind:8s}  {when}")
     _out(f"{len(entries)} sources, {sum(e.chunks for e in entries)} chunks.")
     return 0
@@ -156,7 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
 
-    cli_answers.register(sub)  # ask, eval
+    cli_answers.register(sub)  # ask
+    for command in entry_points(group=PLUGIN_GROUP):  # e.g. `kb eval`, from the evaluation harness
+        try:
+            command.load()(sub)
+        except Exception:  # a broken plugin must not take `kb ingest` down with it
+            logger.warning("could not load the `kb %s` command from %s", command.name, command.value, exc_info=True)
     return parser
 
 

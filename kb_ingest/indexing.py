@@ -104,7 +104,8 @@ class Indexer:
             self.files.clear()
         if not target.exists():
             return IngestReport(
-                files=(FileResult(str(target), FAILED, reason=f"Expected a file or folder at {target}, found nothing."),),
+                files=(FileResult(str(target), FAILED,
+                                  reason=f"Expected a file or folder at {target}, found nothing."),),
                 seconds=time.perf_counter() - started,
             )
         base = self._base_for(target)

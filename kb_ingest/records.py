@@ -81,7 +81,7 @@ class SQLiteRecordManager(RecordManager):
         now = self.get_time()
         if time_at_least and now < time_at_least:
             raise ValueError(f"Clock went backwards: {now} < {time_at_least}.")
-        rows = [(self.namespace, k, g, now) for k, g in zip(keys, group_ids)]
+        rows = [(self.namespace, k, g, now) for k, g in zip(keys, group_ids, strict=False)]
         with self._lock, self._conn:
             self._conn.executemany(
                 "INSERT INTO records (namespace, key, group_id, updated_at) VALUES (?, ?, ?, ?) "

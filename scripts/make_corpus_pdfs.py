@@ -19,7 +19,7 @@ from fpdf import FPDF
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "docs_corpus" / "tutorials"
-FIXED_DATE = dt.datetime(2024, 9, 2, 9, 0, 0, tzinfo=dt.timezone.utc)
+FIXED_DATE = dt.datetime(2024, 9, 2, 9, 0, 0, tzinfo=dt.UTC)
 
 # A page is (heading, [blocks]); a block is a paragraph string, or a list of
 # strings rendered as bullet points.

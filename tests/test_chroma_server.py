@@ -47,7 +47,7 @@ def start_chroma(data: Path, port: int) -> subprocess.Popen:
                 return proc
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(f"chroma run exited with {proc.returncode}")
+                raise RuntimeError(f"chroma run exited with {proc.returncode}") from None
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("chroma run did not start within 60 s")

@@ -10,8 +10,8 @@ import pytest
 
 from assistant.confidence import FEATURES, PAIR_BIAS, ConfidenceModel, default_confidence_model
 from assistant.config import Settings
-from assistant.evaluation.datasets import Passage
-from assistant.evaluation.out_of_kb import build_index
+from evals.datasets import Passage
+from evals.out_of_kb import build_index
 
 REFUNDS = {
     "en": "Refunds for card payments are paid back to the same card within 5 to 7 working days after the "

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.evaluation.datasets import split_cases
-from assistant.evaluation.embedding_cache import CachedEmbeddings
-from assistant.evaluation.escalation_eval import format_escalation_report, run_out_of_kb_eval
-from assistant.evaluation.out_of_kb import (
+from evals.datasets import split_cases
+from evals.embedding_cache import CachedEmbeddings
+from evals.escalation_eval import format_escalation_report, run_out_of_kb_eval
+from evals.out_of_kb import (
     HOLDOUT_FRACTION,
     HOLDOUT_SEED,
     detection_metrics,

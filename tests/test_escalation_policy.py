@@ -13,7 +13,8 @@ LOW = EscalationSignals(confidence=0.2, grounded=True, frustration=0.1, frustrat
 FRUSTRATED = EscalationSignals(confidence=0.9, grounded=True, frustration=0.7, frustration_message=0.7)
 
 
-def run(turns, state=EscalationState(), settings=SETTINGS):
+def run(turns, state=None, settings=SETTINGS):
+    state = state or EscalationState()
     decisions = []
     for signals in turns:
         decision, state = decide(signals, settings, state)

@@ -15,7 +15,7 @@ from assistant.escalation import (
     track_frustration,
     validate_topics,
 )
-from assistant.escalation.text import PhraseMatcher, normalize
+from assistant.escalation.cues import PhraseMatcher, normalize
 
 ALL_TOPICS = ("billing_dispute", "account_security", "legal_threat", "data_deletion")
 

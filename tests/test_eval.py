@@ -8,23 +8,16 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.evaluation.datasets import (
-    EvalDataError,
-    GoldCase,
-    load_afriqa,
-    load_gold_set,
-    load_xquad,
-    save_gold_set,
-    split_cases,
-)
-from assistant.evaluation.retrieval_eval import (
+from assistant.golden import GoldCase, load_gold_set, save_gold_set
+from assistant.retrieval import HybridRetriever
+from assistant.store import VectorStore
+from evals.datasets import EvalDataError, load_afriqa, load_xquad, split_cases
+from evals.retrieval_eval import (
     format_retrieval_report,
     metrics,
     run_golden_eval,
     run_retrieval_eval,
 )
-from assistant.retrieval import HybridRetriever
-from assistant.store import VectorStore
 
 # Two XQuAD-like articles (a00, a01), two paragraphs each, in English and Arabic.
 PARAGRAPHS = {

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation.frustration_data import dev_test, load_sets, split_of
-from assistant.evaluation.frustration_eval import best_threshold, precision_recall_f1, run_frustration_eval
-from assistant.evaluation.frustration_report import write_frustration_report
+from evals.frustration_data import dev_test, load_sets, split_of
+from evals.frustration_eval import best_threshold, precision_recall_f1, run_frustration_eval
+from evals.frustration_report import write_frustration_report
 
 
 class KeywordDetector:
@@ -129,7 +129,7 @@ def test_eval_runs_with_the_lexical_detector_on_every_synthetic_set(eval_dir):
 
 def test_documented_vader_cut_is_reported_beside_the_tuned_one(eval_dir):
     from assistant.escalation.frustration import vader_compound
-    from assistant.evaluation.frustration_eval import VADER_DOCUMENTED_CUT
+    from evals.frustration_eval import VADER_DOCUMENTED_CUT
 
     results = run_frustration_eval(eval_dir, None, 13, cap=None, detector=KeywordDetector(), datasets=("goemotions",))
     (row,) = results["sets"]
@@ -158,8 +158,8 @@ def test_training_only_sets_are_loaded_for_the_fit_but_never_reported(eval_dir):
 
 
 def test_threshold_is_picked_on_the_given_out_of_sample_dev_scores():
-    from assistant.evaluation.frustration_data import Example
-    from assistant.evaluation.frustration_eval import _evaluate_set
+    from evals.frustration_data import Example
+    from evals.frustration_eval import _evaluate_set
 
     dev = [Example("s", "en", f"d{i}", f"dev {i}", i < 5) for i in range(10)]
     test = [Example("s", "en", f"t{i}", f"test {i}", i < 5) for i in range(10)]
@@ -174,7 +174,7 @@ def test_threshold_is_picked_on_the_given_out_of_sample_dev_scores():
 
 
 def test_calm_questions_flagged_counts_each_language(eval_dir):
-    from assistant.evaluation.frustration_eval import calm_question_flags
+    from evals.frustration_eval import calm_question_flags
 
     _write_jsonl(eval_dir / "xquad" / "questions.jsonl", [
         {"id": f"x{i}", "lang": lang, "question": f"{'ANGRY ' if i % 4 == 0 else ''}question {i}"}

@@ -18,8 +18,8 @@ from assistant.escalation.frustration import (
     ngram_table_digest,
     shipped_ngram_table,
 )
-from assistant.evaluation.embedding_cache import CachedEmbeddings
-from assistant.evaluation.frustration_fit import (
+from evals.embedding_cache import CachedEmbeddings
+from evals.frustration_fit import (
     NGRAM_COLUMN,
     TrainingSet,
     _fit,
@@ -112,7 +112,7 @@ def test_cross_fitted_dev_scores_come_from_models_that_did_not_see_the_row(tmp_p
     data, _ = build_training_set(tmp_path, embeddings)
     add_ngram_evidence(data)
     public = np.array([not k.startswith("seed:") for k in data.keys])
-    assert set(cross) == {k for k, p in zip(data.keys, public) if p}
+    assert set(cross) == {k for k, p in zip(data.keys, public, strict=False) if p}
     in_sample = predict(_fit(data, data.trainable, True, 0.3, 0.3), data, public)
     labels = data.labels[public]
     assert auc(in_sample, labels) > 0.9                       # memorised

@@ -37,7 +37,7 @@ def load_error(relative: str, settings, root: Path = BROKEN) -> str:
 def test_supported_extensions_are_exactly_the_documented_ones():
     expected = {".md", ".markdown", ".html", ".htm", ".pdf", ".txt", ".csv", ".json", ".jsonl"}
     assert SUPPORTED_EXTENSIONS == expected
-    assert set(loaders._LOADERS) == expected
+    assert set(loaders.LOADERS) == expected
 
 
 def test_file_sha256_matches_hashlib():
@@ -246,7 +246,7 @@ def test_pdf_without_text_layer_asks_for_ocr(settings):
 
 
 def test_pdf_page_count_is_capped(settings, monkeypatch):
-    monkeypatch.setattr(loaders, "MAX_PDF_PAGES", 1)
+    monkeypatch.setattr(loaders.pdf, "MAX_PDF_PAGES", 1)
     message = load_error("account_guide.pdf", settings, CORPUS / "docs")
     assert "at most 1 pages, got 2" in message
 

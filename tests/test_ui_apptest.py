@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from assistant.auth import can_access
 from assistant.config import Settings
-from assistant.evaluation.datasets import load_gold_set
+from assistant.golden import load_gold_set
 from assistant.phrases import phrase
 from kb_ingest.loaders import SUPPORTED_EXTENSIONS
 from tests.e2e.corpus import ADMIN, GIFT_CARDS, STAFF, WRITER, app_env

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from assistant.evaluation.datasets import EvalDataError, load_gold_set
+from assistant.golden import append_golden_case, load_gold_set
 from assistant.types import Chunk, RetrievedChunk
-from ui.golden import append_golden_case
+from evals.datasets import EvalDataError
 from ui.render import chunk_rows, escape_markdown, message_html, quote_html, signal_rows, unique_sources
 from ui.strings import STRINGS, UI_LANGUAGES, t
 from ui.uploads import UploadRejected, check_upload, safe_filename, save_upload

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ui.strings import direction, t
@@ -117,7 +117,7 @@ def source_rows(indexed: Iterable[Any]) -> list[dict[str, Any]]:
             "language": f.language,
             "kind": f.kind,
             "chunks": f.chunks,
-            "indexed at": format_time(datetime.fromtimestamp(f.indexed_at, tz=timezone.utc)),
+            "indexed at": format_time(datetime.fromtimestamp(f.indexed_at, tz=UTC)),
         }
         for f in sorted(indexed, key=lambda f: f.source)
     ]
@@ -162,8 +162,8 @@ def format_time(value: datetime | None) -> str:
     if value is None:
         return ""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def percent(rate: float) -> str:

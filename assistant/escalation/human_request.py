@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.escalation.text import Match, PhraseMatcher, load_json, words
+from assistant.escalation.cues import Match, PhraseMatcher, load_json, words
 
 MAX_REQUEST_WORDS = 14  # longer messages are about something else that merely mentions a person
 MAX_FILLER_GAP = 5      # words allowed between "I want" and "a human"

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from assistant.escalation.text import PhraseMatcher, load_json, words
+from assistant.escalation.cues import PhraseMatcher, load_json, words
 
 WINDOW = 5              # earlier user messages compared with the current one
 MIN_WORDS = 3           # "ok", "thanks", "hi" repeated are not a loop

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache
 
 from assistant.errors import ConfigError
-from assistant.escalation.text import PhraseMatcher, load_json
+from assistant.escalation.cues import PhraseMatcher, load_json
 
 TOPICS_FILE = "sensitive_topics.json"
 
@@ -33,7 +33,7 @@ def validate_topics(topics: Iterable[str]) -> tuple[str, ...]:
     return topics
 
 
-@lru_cache(maxsize=None)
+@cache
 def _matcher(topic: str) -> PhraseMatcher:
     cues = _topics_data()[topic]["cues"]
     return PhraseMatcher(cue for language_cues in cues.values() for cue in language_cues)

@@ -37,9 +37,9 @@ FILES = {
 GIFT_CARDS = (
     "gift-cards.md",
     (
-        "# Gift cards\n\nGift cards can be redeemed at checkout: enter the 16-digit gift card code "
-        "in the Gift card field. A gift card is valid for 24 months and cannot be exchanged for cash.\n"
-    ).encode("utf-8"),
+        b"# Gift cards\n\nGift cards can be redeemed at checkout: enter the 16-digit gift card code "
+        b"in the Gift card field. A gift card is valid for 24 months and cannot be exchanged for cash.\n"
+    ),
 )
 
 

@@ -179,7 +179,7 @@ def test_odd_but_valid_files_are_indexed_with_the_right_text(tmp_path, embedding
     assert code == 0, json.loads(out)["errors"]
     page = open_store(settings, embeddings).collection.get(include=["documents", "metadatas"])
     texts: dict[str, list[str]] = {}
-    for text, meta in zip(page["documents"], page["metadatas"]):
+    for text, meta in zip(page["documents"], page["metadatas"], strict=False):
         texts.setdefault(meta["source"], []).append(text)
     for name, (_, expected) in ODD_BUT_VALID.items():
         assert any(expected in t for t in texts[name]), (name, texts[name])

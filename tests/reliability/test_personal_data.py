@@ -37,7 +37,7 @@ def stored(tmp_path_factory, embeddings):
     root = tmp_path_factory.mktemp("pii")
     settings = ingested_kb(root, embeddings)
     assistant = build_assistant(settings, embeddings)
-    cases = [c for pair in zip(POSITIVES, LOOKALIKES) for c in pair]
+    cases = [c for pair in zip(POSITIVES, LOOKALIKES, strict=False) for c in pair]
     cases += POSITIVES[len(LOOKALIKES):] + LOOKALIKES[len(POSITIVES):]
     sent = []
     for start in range(0, len(cases), PER_SESSION):

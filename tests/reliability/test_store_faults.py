@@ -19,6 +19,7 @@ from assistant.errors import StoreUnavailableError
 from assistant.phrases import phrase
 from assistant.store import open_store
 from kb_ingest.indexing import Indexer
+from tests.helpers import stop_process
 from tests.reliability.conftest import (
     CORPUS,
     PROBE,
@@ -29,7 +30,6 @@ from tests.reliability.conftest import (
     run_kb,
     write_files,
 )
-from tests.helpers import stop_process
 from tests.test_chroma_server import _free_port, start_chroma
 
 pytestmark = pytest.mark.server

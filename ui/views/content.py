@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import streamlit as st
@@ -107,7 +107,7 @@ def _show_report() -> None:
         return
     st.markdown("**Last indexing run**")
     columns = st.columns(5)
-    for column, (status, count) in zip(columns, report.counts.items()):
+    for column, (status, count) in zip(columns, report.counts.items(), strict=False):
         column.metric(status.capitalize(), count)
     st.caption(
         f"{report.chunks_added} chunks embedded, {report.chunks_deleted} deleted, "
@@ -175,7 +175,7 @@ def _gaps_section(res: Resources) -> None:
         "Period", (7, 30, 90, 365), index=1, key="content_gap_days", format_func=lambda d: f"last {d} days"
     )
     try:
-        total, groups = unanswered_groups(res, since=datetime.now(timezone.utc) - timedelta(days=days))
+        total, groups = unanswered_groups(res, since=datetime.now(UTC) - timedelta(days=days))
     except Exception:
         logger.exception("could not group unanswered questions")
         st.error("Could not load the unanswered questions; see the server log.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -23,7 +23,7 @@ TOP_GROUPS = 10
 def period_bounds(choice: str, now: datetime | None = None) -> tuple[datetime | None, datetime | None]:
     """(since, until) for a period label; None means unbounded."""
     days = PERIODS[choice]
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return (None if days is None else now - timedelta(days=days)), None
 
 

@@ -9,9 +9,9 @@ import streamlit as st
 
 from assistant.config import Settings
 from assistant.errors import KBError
+from assistant.golden import append_golden_case, golden_path
 from assistant.types import Answer
 from ui import access
-from ui.golden import append_golden_case, golden_path
 from ui.render import chunk_rows, escape_markdown, message_html, signal_rows, unique_sources
 from ui.resources import Resources
 

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from assistant import tokens
+from assistant import tiktoken_offline as tokens
 
 
 def test_seeded_cache_matches_tiktokens_expected_hash(tmp_path, monkeypatch):

@@ -22,24 +22,16 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.config import DEFAULT_LANGUAGES, Settings
-from assistant.evaluation.datasets import (
-    SPLIT_SEED,
-    EvalCorpus,
-    EvalDataError,
-    GoldCase,
-    load_benchmarks,
-    load_gold_set,
-    split_cases,
-)
-from assistant.evaluation.embedding_cache import CachedEmbeddings
-from assistant.evaluation.language_bias import measure_language_bias
+from assistant.golden import GoldCase, load_gold_set
 from assistant.lexical import BM25Index
 from assistant.retrieval import FusionParams, HybridRetriever
 from assistant.store import VectorStore
+from evals.datasets import SPLIT_SEED, EvalCorpus, EvalDataError, load_benchmarks, split_cases
+from evals.embedding_cache import CachedEmbeddings
+from evals.language_bias import measure_language_bias
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CACHE_DIR = Path(tempfile.gettempdir()) / "eval_cache"  # vectors survive between runs, not reboots
 SYSTEMS = ("ours", "bm25", "naive")
 SYSTEM_LABELS = {"ours": "ours (hybrid)", "bm25": "BM25 alone", "naive": "naive LangChain recipe"}
 CUTOFFS = (1, 5, 10)
@@ -144,7 +136,7 @@ def _evaluate_corpus(
     for pair, cases in cases_by_pair.items():
         rows = [rank(case) for case in cases]
         for _, millis, _ in rows:
-            for name, value in zip(SYSTEMS, millis):
+            for name, value in zip(SYSTEMS, millis, strict=False):
                 timings[name].append(value)
         scores = {name: metrics([r[name] for r, _, _ in rows]) for name in SYSTEMS}
         at5 = metrics([r["naive@5"] for r, _, _ in rows])
@@ -164,14 +156,15 @@ def run_retrieval_eval(
     limit: int | None = None,
     *,
     split: str = "test",
-    cache_dir: Path | str | None = DEFAULT_CACHE_DIR,
+    cache_dir: Path | str | None = None,
     params: FusionParams | None = None,
     bias: bool = True,
 ) -> dict[str, Any]:
     """Evaluate ours / BM25 / naive recipe on every benchmark pair (or `pairs`), `limit` questions per pair.
 
     `split`: "test" (default: the 70% not used for tuning), "dev" (the 30% tuned on) or "all".
-    `cache_dir`: where vectors are kept so a repeated run embeds nothing (None: memory only).
+    `cache_dir`: where vectors are kept so a repeated run embeds nothing (None: memory only, unless
+    `embeddings` already is a cache, as `kb eval` passes).
     """
     started = time.perf_counter()
     cached = embeddings if isinstance(embeddings, CachedEmbeddings) else CachedEmbeddings(embeddings, cache_dir)

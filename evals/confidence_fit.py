@@ -90,7 +90,7 @@ def fit_weights(
     x = design_matrix(features, names)
     y = np.asarray(answerable, dtype=float)
     w = fit_logistic(x, y, language_weights(languages), l2, free=[names.index("bias")])
-    return {name: round(float(v), 4) for name, v in zip(names, w)}
+    return {name: round(float(v), 4) for name, v in zip(names, w, strict=False)}
 
 
 def escalation_threshold(answerable_scores: Sequence[float], max_rate: float) -> float:
@@ -131,7 +131,7 @@ def out_of_fold_logits(
         train, held = fold != k, fold == k
         if not held.any() or len(set(y[train])) < 2:
             continue
-        sw = language_weights([lang for lang, t in zip(languages, train) if t])
+        sw = language_weights([lang for lang, t in zip(languages, train, strict=False) if t])
         w = fit_logistic(x[train], y[train], sw, l2, free=[names.index("bias")])
         logits[held] = x[held] @ w
     return logits
@@ -162,11 +162,11 @@ def align_pair_biases(
     keys = [pair_key(f) for f in features]
     languages = [k[len(PAIR_BIAS):].split("-")[0] if k else "" for k in keys]
     for lang in sorted(set(languages) - {""}):
-        own = [float(v) for v, ok, lg in zip(logits, answerable, languages) if ok and lg == lang]
+        own = [float(v) for v, ok, lg in zip(logits, answerable, languages, strict=False) if ok and lg == lang]
         if len(own) < min_questions:
             continue
         rate = max(0.0, max_rate - z * float(np.sqrt(max_rate * (1 - max_rate) / len(own))))
         shift = target - escalation_threshold(own, rate) + 1e-3  # in logit units; +1e-3: the cut lands above
-        for key in {k for k, lg in zip(keys, languages) if lg == lang}:
+        for key in {k for k, lg in zip(keys, languages, strict=False) if lg == lang}:
             aligned[key] = round(aligned.get(key, 0.0) + shift, 4)
     return aligned

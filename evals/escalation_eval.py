@@ -8,7 +8,6 @@ to assistant/data/confidence.json. Part (b) is the frustration evaluation, owned
 from __future__ import annotations
 
 import datetime
-import inspect
 import json
 import logging
 import tempfile
@@ -21,14 +20,14 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.config import Settings
 from assistant.confidence import ConfidenceModel, default_confidence_model
-from assistant.evaluation import confidence_fit
-from assistant.evaluation.datasets import DEV_FRACTION, SPLIT_SEED, split_cases
-from assistant.evaluation.embedding_cache import CachedEmbeddings
-from assistant.evaluation.escalation_report import format_escalation_report
-from assistant.evaluation.out_of_kb import (
-    DEFAULT_CACHE_DIR,
+from assistant.config import Settings
+from evals import confidence_fit
+from evals.datasets import DEV_FRACTION, SPLIT_SEED, split_cases
+from evals.embedding_cache import CachedEmbeddings
+from evals.escalation_report import format_escalation_report
+from evals.frustration_eval import run_frustration_eval
+from evals.out_of_kb import (
     GRANULARITIES,
     HOLDOUT_FRACTION,
     HOLDOUT_SEED,
@@ -39,12 +38,12 @@ from assistant.evaluation.out_of_kb import (
     adversarial_summary,
     build_index,
     by_language,
-    cached,
     escalated_by_retrieval,
     load_protocol,
     retrieval_summary,
     retrieve_cases,
 )
+from evals.paths import cached_embeddings
 
 __all__ = ["run_escalation_eval", "format_escalation_report", "run_out_of_kb_eval"]
 
@@ -66,24 +65,18 @@ def run_escalation_eval(
     eval_dir: Path, embeddings: Embeddings, settings: Settings, limit: int | None = None, calibrate: bool = False
 ) -> dict:
     """Out-of-KB detection and citation support (with `calibrate`, both models are refit first), plus frustration."""
-    from assistant.evaluation.citation_support import run_citation_support_eval
+    from evals.citation_support import run_citation_support_eval
 
     result = {"out_of_kb": run_out_of_kb_eval(eval_dir, embeddings, settings, limit=limit, calibrate=calibrate)}
     result["citation_support"] = run_citation_support_eval(
-        Path(eval_dir), cached(embeddings), settings.confidence_threshold, calibrate=calibrate)
+        Path(eval_dir), cached_embeddings(embeddings), settings.confidence_threshold, calibrate=calibrate)
     result["frustration"] = _frustration(eval_dir, embeddings, limit)
     return result
 
 
 def _frustration(eval_dir: Path, embeddings: Embeddings, limit: int | None) -> dict:
-    try:
-        from assistant.evaluation.frustration_eval import run_frustration_eval
-    except ImportError as exc:
-        logger.warning("frustration evaluation unavailable: %s", exc)
-        return {"status": "unavailable", "detail": "assistant.evaluation.frustration_eval is not importable"}
-    inner = embeddings.inner if isinstance(embeddings, CachedEmbeddings) else embeddings
-    kwargs = {"cap": limit} if limit is not None and "cap" in inspect.signature(run_frustration_eval).parameters else {}
-    return run_frustration_eval(Path(eval_dir), inner, **kwargs)
+    kwargs = {"cap": limit} if limit is not None else {}
+    return run_frustration_eval(Path(eval_dir), cached_embeddings(embeddings), **kwargs)
 
 
 # ---- part (a) -------------------------------------------------------------------------------
@@ -95,12 +88,12 @@ def run_out_of_kb_eval(
     settings: Settings,
     limit: int | None = None,
     calibrate: bool = False,
-    cache_dir: Path | None = DEFAULT_CACHE_DIR,
+    cache_dir: Path | None = None,
     model_path: Path | None = None,
 ) -> dict:
     """Out-of-KB figures on the test split; with `calibrate`, refit on dev and save to `model_path` first."""
     started = time.monotonic()
-    embedder = cached(embeddings, cache_dir)
+    embedder = cached_embeddings(embeddings, cache_dir)
     runs = {g: _run_protocol(Path(eval_dir), embedder, limit, g) for g in GRANULARITIES}
     rows = {g: [r for r in run.rows if not r.item.impossible] for g, run in runs.items()}
     dev, test = split_dev_test(rows["passage"])
@@ -229,7 +222,7 @@ def recommend_threshold(model: ConfidenceModel, dev: Sequence[RetrievedCase], ma
     scores = scores_of(model, dev)
     cuts = []
     for lang in sorted({r.item.case.language for r in dev}):
-        own = [s for s, r in zip(scores, dev) if r.item.in_kb and r.item.case.language == lang]
+        own = [s for s, r in zip(scores, dev, strict=False) if r.item.in_kb and r.item.case.language == lang]
         if own:
             margin = confidence_fit.SAFETY_Z * (max_rate * (1 - max_rate) / len(own)) ** 0.5
             cuts.append(confidence_fit.escalation_threshold(own, max(0.0, max_rate - margin)))

@@ -7,13 +7,13 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
+from assistant.claim_support import answer_support, claims, default_support_model
 from assistant.config import Settings
 from assistant.conversation import Assistant
-from assistant.evaluation.citation_support import answer_sentence
 from assistant.retrieval import make_retriever
 from assistant.store import open_store
-from assistant.support import answer_support, claims, default_support_model
 from assistant.types import Chunk
+from evals.citation_support import answer_sentence
 from kb_ingest.indexing import Indexer
 from tests.helpers import write_files
 
@@ -133,7 +133,7 @@ def _write_xquad(root) -> None:
 def test_support_eval_builds_balanced_pairs_fits_on_dev_and_reports_test(tmp_path, embeddings):
     import json
 
-    from assistant.evaluation.citation_support import build_pairs, run_citation_support_eval
+    from evals.citation_support import build_pairs, run_citation_support_eval
 
     _write_xquad(tmp_path)
     pairs, _ = build_pairs(tmp_path, embeddings)
@@ -166,8 +166,8 @@ def test_a_failing_support_check_keeps_the_answer(kb, monkeypatch, caplog):
 
 
 def test_support_eval_without_xquad_says_so_instead_of_failing(tmp_path, embeddings):
-    from assistant.evaluation.citation_support import run_citation_support_eval
-    from assistant.evaluation.escalation_report import format_citation_support
+    from evals.citation_support import run_citation_support_eval
+    from evals.escalation_report import format_citation_support
 
     result = run_citation_support_eval(tmp_path, embeddings, 0.45, calibrate=True, model_path=tmp_path / "m.json")
     assert result["status"] == "unavailable" and str(tmp_path) in result["detail"]

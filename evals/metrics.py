@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+
 def roc_auc(positive_scores: Sequence[float], negative_scores: Sequence[float]) -> float | None:
     """P(a random positive scores above a random negative), ties counting half (Mann-Whitney)."""
     pos, neg = np.asarray(positive_scores, dtype=float), np.asarray(negative_scores, dtype=float)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
+
+from evals.frustration_report import render_frustration_report
 
 LANGUAGE_ORDER = ("en", "ar", "ha", "sw", "all")
 
@@ -151,10 +152,6 @@ def format_out_of_kb(result: dict) -> list[str]:
 def format_frustration(result: dict) -> list[str]:
     if not result or result.get("status") == "unavailable":
         return ["## (b) Frustration detection", "", "Not available in this build."]
-    try:
-        from assistant.evaluation.frustration_report import render_frustration_report
-    except ImportError:
-        return ["## (b) Frustration detection", "", "```json", json.dumps(result, ensure_ascii=False, indent=2), "```"]
     text = re.sub(r"(?m)^(#+) ", r"##\1 ", render_frustration_report(result))  # nest its headings under (b)
     return ["## (b) Frustration detection", "", text]
 

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 # Hausa hooked letters and the Arabic letters NFD does not decompose; NFD + dropping marks handles
@@ -131,7 +131,7 @@ class PhraseMatcher:
         return self._match_at(rest, forms, i + 1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_json(name: str) -> object:
     """A JSON file from assistant/escalation/data/."""
     return json.loads(resources.files("assistant.escalation").joinpath("data").joinpath(name).read_text("utf-8"))

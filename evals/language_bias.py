@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from assistant.evaluation.datasets import DEFAULT_EVAL_DIR, normalize_language, read_jsonl
-from assistant.evaluation.embedding_cache import CachedEmbeddings
+from assistant.golden import normalize_language, read_jsonl
 from assistant.language_directions import direction_matrix
+from evals.embedding_cache import CachedEmbeddings
+from evals.paths import default_eval_dir
 
 COLUMNS = (
     "gold same-lang", "gold other-lang", "others same-lang", "others other-lang",
@@ -31,7 +32,7 @@ def measure_language_bias(
     eval_dir: Path | str | None, embeddings: CachedEmbeddings, limit: int | None = None
 ) -> dict[str, Any]:
     """Mean cosines per question language on XQuAD (en, ar); English-only AfriQA rows for ha and sw."""
-    root = Path(eval_dir) if eval_dir is not None else DEFAULT_EVAL_DIR
+    root = Path(eval_dir) if eval_dir is not None else default_eval_dir()
     rows: dict[str, dict[str, float]] = {}
     if (root / "xquad").is_dir():
         contexts = read_jsonl(root / "xquad" / "contexts.jsonl")

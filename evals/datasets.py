@@ -1,79 +1,25 @@
-"""Evaluation data: the gold-set JSONL format and loaders for the public retrieval benchmarks.
+"""Evaluation data: loaders for the public retrieval benchmarks, in the gold-set format.
 
-Gold-set format (one JSON object per line; ragas-style names):
-
-    {"user_input": "Je, ninawezaje kurejeshewa pesa?",      # the customer's question (required)
-     "expected_sources": ["faq/billing.md"],                # sources (or context ids) that answer it
-     "reference_contexts": ["Refunds are paid within..."],  # optional: the passages themselves
-     "language": "sw", "pair": "sw->en",                    # question language; question->source language
-     "expect_escalation": false,                             # true: the assistant should hand over
-     "id": "golden-12"}                                      # optional
-
-Staff golden cases (e.g. `data/golden.jsonl`) and the benchmark questions below share this
-record type, so both are scored by the same code. Benchmark data is read from the shared
-eval-data directory at evaluation time and never copied into the project.
+The gold-set record (`GoldCase`) is a product format and lives in assistant/golden.py; the
+benchmark questions below are turned into the same record, so both are scored by the same code.
+Benchmark data is read from the shared eval-data directory at evaluation time and never copied
+into the project.
 """
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import KBError
+from assistant.golden import GoldCase, GoldSetError, normalize_language, read_jsonl
+from evals.paths import default_eval_dir
 
-DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "eval-data"
 SPLIT_SEED = 20240607
 DEV_FRACTION = 0.3
-# AfriQA and the gold-set format use ISO 639-3 in places; the product uses ISO 639-1.
-_LANGUAGE_CODES = {"hau": "ha", "swa": "sw", "ara": "ar", "eng": "en", "est": "et"}
-
-
-class EvalDataError(KBError):
-    """Evaluation data missing or malformed."""
-
-
-@dataclass(frozen=True, slots=True)
-class GoldCase:
-    """One question with the sources that answer it."""
-
-    user_input: str
-    expected_sources: tuple[str, ...] = ()
-    reference_contexts: tuple[str, ...] = ()
-    language: str = ""
-    pair: str = ""
-    expect_escalation: bool = False
-    id: str = ""
-
-    @classmethod
-    def from_json(cls, row: dict[str, Any], where: str = "gold set") -> "GoldCase":
-        question = row.get("user_input")
-        if not isinstance(question, str) or not question.strip():
-            raise EvalDataError(f"Expected a non-empty string in 'user_input' ({where}), got {question!r}.")
-        sources = row.get("expected_sources") or []
-        contexts = row.get("reference_contexts") or []
-        for name, value in (("expected_sources", sources), ("reference_contexts", contexts)):
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise EvalDataError(f"Expected '{name}' to be a list of strings ({where}), got {value!r}.")
-        language = normalize_language(str(row.get("language") or ""))
-        return cls(
-            user_input=question.strip(),
-            expected_sources=tuple(sources),
-            reference_contexts=tuple(contexts),
-            language=language,
-            pair=str(row.get("pair") or ""),
-            expect_escalation=bool(row.get("expect_escalation", False)),
-            id=str(row.get("id") or ""),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        row = asdict(self)
-        row["expected_sources"] = list(self.expected_sources)
-        row["reference_contexts"] = list(self.reference_contexts)
-        return row
+EvalDataError = GoldSetError  # missing or malformed evaluation data: the same error as a bad gold set
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,42 +42,6 @@ class EvalCorpus:
 
     def pairs(self) -> list[str]:
         return sorted({c.pair for c in self.cases})
-
-
-def normalize_language(code: str) -> str:
-    code = code.strip().lower()
-    return _LANGUAGE_CODES.get(code, code)
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Rows of a JSONL file; a bad line fails with its line number."""
-    if not path.is_file():
-        raise EvalDataError(f"Expected a JSONL file at {path}, found none; check the eval data directory.")
-    rows = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise EvalDataError(f"Expected JSON on line {number} of {path}, got: {exc.msg}.") from None
-            if not isinstance(row, dict):
-                raise EvalDataError(f"Expected a JSON object on line {number} of {path}, got {type(row).__name__}.")
-            rows.append(row)
-    return rows
-
-
-def load_gold_set(path: Path | str) -> list[GoldCase]:
-    """Read a gold-set JSONL file (staff golden cases or an exported benchmark)."""
-    path = Path(path)
-    return [GoldCase.from_json(row, f"{path.name} line {i}") for i, row in enumerate(read_jsonl(path), 1)]
-
-
-def save_gold_set(path: Path | str, cases: Iterable[GoldCase]) -> None:
-    """Write cases in the gold-set format (used by staff tools and tests)."""
-    lines = [json.dumps(case.to_json(), ensure_ascii=False) for case in cases]
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _passages(rows: Iterable[dict[str, Any]]) -> list[Passage]:
@@ -202,7 +112,7 @@ LOADERS = {"xquad": load_xquad, "afriqa": load_afriqa}
 
 def load_benchmarks(eval_dir: Path | str | None = None) -> list[EvalCorpus]:
     """Every retrieval benchmark found in `eval_dir` (default: ../shared/eval-data beside the repo)."""
-    root = Path(eval_dir) if eval_dir is not None else DEFAULT_EVAL_DIR
+    root = Path(eval_dir) if eval_dir is not None else default_eval_dir()
     if not root.is_dir():
         raise EvalDataError(f"Expected the eval data directory at {root}, found none; pass its path.")
     return [load(root) for name, load in LOADERS.items() if (root / name).is_dir()]

@@ -56,7 +56,7 @@ class SupportModel:
     scales: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SCALES))
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> "SupportModel":
+    def from_dict(cls, data: Mapping) -> SupportModel:
         return cls(dict(data["weights"]), dict(data.get("baselines", DEFAULT_BASELINES)),
                    dict(data.get("scales", DEFAULT_SCALES)))
 
@@ -113,7 +113,7 @@ def answer_support(
         return 1.0, []
     vectors = embed_claims([c.text for c in found])
     detail = []
-    for claim, vector in zip(found, vectors):
+    for claim, vector in zip(found, vectors, strict=False):
         best_id, best = "", 0.0
         for chunk_id in claim.chunk_ids:
             chunk, stored = chunks.get(chunk_id), chunk_vector(chunk_id)

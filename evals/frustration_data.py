@@ -1,4 +1,4 @@
-"""Public frustration-proxy datasets from /work/shared/eval-data, read at eval time, with a seeded dev/test split.
+"""Public frustration-proxy datasets from the shared eval-data folder, read at eval time, with a seeded dev/test split.
 
 Nothing is copied into the project (MAIA-DQE is CC BY-ND: its original JSON is converted in memory only).
 Proxies are our choice, documented in docs/evaluation/escalation-frustration.md.
@@ -14,9 +14,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.config import Settings
+
 logger = logging.getLogger(__name__)
 
+SPLIT_SEED = 13           # the frustration sets' dev/test split (fixed: the shipped weights were fitted on it)
 DEV_FRACTION = 0.3
+PRODUCT_THRESHOLD = Settings().frustration_threshold  # the threshold the product ships with
 _PLACEHOLDER = re.compile(r"#[A-Z_]+#")
 _LETTER = re.compile(r"[^\W\d_]")
 _LANGUAGE = {"hau": "ha", "swa": "sw", "arq": "ar", "ary": "ar", "eng": "en", "en": "en", "ar": "ar", "et": "et"}
@@ -96,7 +100,7 @@ def _maia(folder: Path, field: str, dataset: str, language: str) -> Iterator[Exa
             for t, turn in enumerate(dialogue["turns"]):
                 if turn.get("floor") != "inbound":
                     continue
-                for s, (text, emotion) in enumerate(zip(turn[field], turn["Emotion"])):
+                for s, (text, emotion) in enumerate(zip(turn[field], turn["Emotion"], strict=False)):
                     if len(_LETTER.findall(_PLACEHOLDER.sub("", text or ""))) < 2:
                         continue  # "#EMAIL#", "#NUMBER#", "?" carry no text to judge
                     yield Example(dataset, language, f"{group}:{t}:{s}", text,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import random
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,14 +21,14 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant.config import Settings
 from assistant.confidence import missing_names
-from assistant.evaluation.datasets import GoldCase, Passage, normalize_language, read_jsonl
-from assistant.evaluation.embedding_cache import CachedEmbeddings
-from assistant.evaluation.metrics import roc_auc  # noqa: F401 (also imported from here by callers)
+from assistant.config import Settings
+from assistant.golden import GoldCase, normalize_language, read_jsonl
 from assistant.retrieval import HybridRetriever
 from assistant.store import VectorStore
 from assistant.types import RetrievedChunk
+from evals.datasets import Passage
+from evals.metrics import roc_auc  # noqa: F401 (also imported from here by callers)
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +39,6 @@ SQUAD_SAMPLE = 1000  # per kind (answerable / impossible): embedding all 6k ques
 LANGUAGES = ("en", "ar", "ha", "sw")
 TOP_K = 6
 GRANULARITIES = ("passage", "article")
-DEFAULT_CACHE_DIR = Path(tempfile.gettempdir()) / "eval_cache"
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,11 +184,6 @@ def load_protocol(
 # ---- index and retrieval --------------------------------------------------------------------
 
 
-def cached(embeddings: Embeddings, cache_dir: Path | None = DEFAULT_CACHE_DIR) -> CachedEmbeddings:
-    """The embedder behind an on-disk vector cache (unchanged when it already has one)."""
-    if isinstance(embeddings, CachedEmbeddings):
-        return embeddings
-    return CachedEmbeddings(embeddings, cache_dir)
 
 
 def build_index(passages: Sequence[Passage], embeddings: Embeddings, directory: Path) -> HybridRetriever:
@@ -232,7 +225,7 @@ def retrieve_cases(retriever: HybridRetriever, cases: Sequence[OutOfKBCase], k: 
 
 def detection_metrics(out_of_kb: Sequence[bool], flagged: Sequence[bool]) -> dict[str, float]:
     """Precision / recall / F1 of "out of KB" and the share of answerable questions flagged."""
-    pairs = list(zip(out_of_kb, flagged))
+    pairs = list(zip(out_of_kb, flagged, strict=False))
     tp = sum(1 for o, f in pairs if o and f)
     fp = sum(1 for o, f in pairs if f and not o)
     fn = sum(1 for o, f in pairs if o and not f)
@@ -281,7 +274,7 @@ def escalated_by_retrieval(rows: Sequence[RetrievedCase], scores: Sequence[float
     """Per language, the share of answerable questions escalated when retrieval found the gold vs missed it."""
     out: dict[str, dict] = {}
     for language in sorted({r.item.case.language for r in rows}):
-        own = [(r, s) for r, s in zip(rows, scores) if r.item.in_kb and r.item.case.language == language]
+        own = [(r, s) for r, s in zip(rows, scores, strict=False) if r.item.in_kb and r.item.case.language == language]
         found = [s < threshold for r, s in own if r.gold_rank]
         missed = [s < threshold for r, s in own if not r.gold_rank]
         out[language] = {

