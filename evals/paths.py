@@ -23,6 +23,11 @@ def default_eval_dir() -> Path:
     return Path(os.environ.get("KB_EVAL_DIR") or REPO_ROOT.parent / "shared" / "eval-data")
 
 
+def default_seeds_dir() -> Path:
+    """The seed articles (a second help-centre domain): KB_SEEDS_DIR, else ../shared/seeds beside the repository."""
+    return Path(os.environ.get("KB_SEEDS_DIR") or REPO_ROOT.parent / "shared" / "seeds")
+
+
 def default_cache_dir() -> Path:
     """The on-disk vector cache shared by every evaluation: KB_EVAL_CACHE_DIR, else the temp dir."""
     return Path(os.environ.get("KB_EVAL_CACHE_DIR") or Path(tempfile.gettempdir()) / "helpdesk-eval-cache")
