@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assistant.evaluation.datasets import GoldCase
+from assistant.redaction import redact
 
 GOLDEN_FILE = "golden.jsonl"
 _append_lock = threading.Lock()
@@ -21,10 +22,13 @@ def golden_path(data_dir: Path) -> Path:
 def append_golden_case(
     path: Path, user_input: str, expected_sources: Sequence[str], language: str, expect_escalation: bool
 ) -> GoldCase:
-    """Validate the case with the evaluation loader's own rules, then append it as one JSON line."""
+    """Validate the case with the evaluation loader's own rules, then append it as one JSON line.
+
+    The question is redacted: staff often paste a customer's message, personal data included.
+    """
     row = {
         "id": f"golden-{secrets.token_hex(4)}",
-        "user_input": user_input,
+        "user_input": redact(user_input),
         "expected_sources": list(expected_sources),
         "language": language,
         "expect_escalation": bool(expect_escalation),
