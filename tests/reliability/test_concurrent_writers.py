@@ -82,9 +82,9 @@ def test_app_keeps_answering_after_kb_ingest_in_another_process(kb, embeddings):
 def test_two_kb_ingest_runs_at_once_take_turns(kb, embeddings):
     write_files(kb.corpus_dir, {
         f"guides/topic-{n}.md": f"# Topic {n}\n\n" + " ".join(
-            f"Rule {i} of topic {n}: keep the receipt for item {i}." for i in range(40)
+            f"Rule {i} of topic {n}: keep the receipt for item {i}." for i in range(12)
         ) + "\n"
-        for n in range(6)
+        for n in range(4)
     })
     runs = [start_kb(kb, "ingest", "--json") for _ in range(2)]
     results = [finish(proc) for proc in runs]
@@ -97,7 +97,7 @@ def test_two_kb_ingest_runs_at_once_take_turns(kb, embeddings):
     new_chunks = len(ids) - 3
     # One run waited for the other and found nothing left to do: each new chunk was embedded once.
     assert sorted(r["chunks_added"] for r in reports) == [0, new_chunks], reports
-    assert sorted(r["added"] for r in reports) == [0, 6]
+    assert sorted(r["added"] for r in reports) == [0, 4]
 
 
 def test_kb_ingest_waits_while_another_writer_holds_the_lock(kb, embeddings):
@@ -171,3 +171,13 @@ def test_a_read_that_fails_again_after_reopening_reports_the_store_unavailable(k
     answer = assistant.reply("s", NEW_QUESTION)
     assert answer.mode == "error" and answer.escalation.reasons == ("store_unavailable",)
     assert len(calls) == 2  # the read, and one retry on a reopened client
+
+
+def test_kb_ingest_reset_rebuilds_the_index_under_the_lock(kb, embeddings):
+    """Before: --reset emptied the collection, then skipped every file as unchanged (0 chunks left)."""
+    code, out, err = finish(start_kb(kb, "ingest", "--reset", "--json"))
+    assert code == 0, err
+    assert json.loads(out)["chunks_added"] == 3
+    store = open_store(kb, embeddings)  # this process's cached client knew the dropped collection
+    assert store.count() == 3
+    assert make_retriever(kb, store).retrieve(PROBE, k=1).chunks[0].chunk.source == "docs/refunds.md"
