@@ -23,3 +23,7 @@ class StoreUnavailableError(KBError):
 
 class ProviderError(KBError):
     """The chat or embedding endpoint failed after retries."""
+
+
+class IndexBusyError(KBError):
+    """Another writer (a `kb ingest` run, an upload) held the index for longer than we could wait."""

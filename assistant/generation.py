@@ -1,4 +1,8 @@
-"""LLM answers over numbered sources, with citation checks; plus condensing follow-ups and summaries."""
+"""LLM answers over numbered sources, with citation checks; plus condensing follow-ups and summaries.
+
+Customer text is redacted (`assistant.redaction`) before it goes into any prompt: the model
+provider is a third party, and neither answering nor summarising needs a card or phone number.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from assistant.citations import chunk_body, validate_citations
 from assistant.errors import ProviderError
 from assistant.extractive import Draft
 from assistant.phrases import language_name, phrase
+from assistant.redaction import redact
 from assistant.safety import (
     StreamGuard,
     claims_authority,
@@ -100,6 +105,7 @@ def generate_answer(
     abstain = Draft(phrase("abstain", language), (), grounded=False, mode="llm")
     if not hits:
         return abstain
+    question = redact(question)
     name = language_name(language, "en")
     system = load_prompt("system").format(language_name=name)
     user = load_prompt("answer").format(sources=format_sources(hits), question=question, language_name=name)
@@ -130,13 +136,17 @@ def generate_answer(
 
 def condense_question(model: BaseChatModel, history: Sequence[Turn], message: str, deadline_s: float = 15.0) -> str:
     """A standalone version of a follow-up message, in the customer's language."""
-    transcript = "\n".join(f"{t.role}: {t.content}" for t in history[-6:])
-    prompt = load_prompt("condense").format(history=transcript, message=message)
+    prompt = load_prompt("condense").format(history=_transcript(history[-6:]), message=redact(message))
     text = _call(model, [HumanMessage(prompt)], None, deadline_s).strip()
     return text.splitlines()[0].strip() if text else message
 
 
 def summarize_with_llm(model: BaseChatModel, transcript: Sequence[Turn], reasons: Sequence[str]) -> str:
-    text = "\n".join(f"{t.role}: {t.content}" for t in transcript)
-    prompt = load_prompt("summary").format(transcript=text, reasons=", ".join(reasons) or "customer request")
+    """A staff summary of the (redacted) conversation."""
+    reason_text = ", ".join(reasons) or "customer request"
+    prompt = load_prompt("summary").format(transcript=_transcript(transcript), reasons=reason_text)
     return _call(model, [HumanMessage(prompt)], None, 20.0).strip()
+
+
+def _transcript(turns: Sequence[Turn]) -> str:
+    return "\n".join(f"{t.role}: {redact(t.content)}" for t in turns)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import KBError
+from assistant.redaction import redact
 
 GOLDEN_FILE = "golden.jsonl"
 # The gold-set format uses ISO 639-3 in places (AfriQA); the product uses ISO 639-1.
@@ -117,10 +118,13 @@ def golden_path(data_dir: Path) -> Path:
 def append_golden_case(
     path: Path, user_input: str, expected_sources: Sequence[str], language: str, expect_escalation: bool
 ) -> GoldCase:
-    """Validate the case with the loader's own rules, then append it as one JSON line."""
+    """Validate the case with the loader's own rules, then append it as one JSON line.
+
+    The question is redacted: staff often paste a customer's message, personal data included.
+    """
     row = {
         "id": f"golden-{secrets.token_hex(4)}",
-        "user_input": user_input,
+        "user_input": redact(user_input),
         "expected_sources": list(expected_sources),
         "language": language,
         "expect_escalation": bool(expect_escalation),

@@ -1,12 +1,22 @@
-"""Redact personal data (emails, phone numbers, payment cards, IBANs) into typed placeholders.
+"""Redact personal data (emails, phone numbers, payment cards, IBANs, one-time codes) into typed placeholders.
 
 Decisions, so that callers know what is and is not removed:
+- Separators are read the way people type and paste numbers: groups of digits joined by runs of
+  spaces, a dot, a slash, a dash with or without spaces around it, or a line break (a number
+  wrapped across lines), so "4111  1111  1111  1111", "4111.1111.1111.1111", "4111 - 1111 - ..."
+  and "0712  345  678" are found like "4111 1111 1111 1111".
+- Emails may have non-ASCII local parts and domains (IDN: "josé@exämple.com", "user@例え.jp",
+  Arabic-script domains).
 - Digits of any script (Arabic-Indic "٠٧١٢", Persian, full-width...) count as digits, so
   "٠٧١٢٣٤٥٦٧٨" is a phone number; the text around a match keeps its own script.
 - Cards must pass the Luhn check, have 13-19 digits and an issuer prefix that fits the length:
   13 digits Visa (4), 14 Diners (30/36/38/39), 15 Amex (34/37), 16-19 any of 2-6 (Visa,
   Mastercard, Mir, JCB, Maestro, Discover, UnionPay, RuPay, Verve). So tracking and transaction
   numbers starting 1, 7, 8, 9 are left alone even when they happen to pass Luhn (1 in 10 do).
+- One-time codes, CVVs and PINs (3-8 digits) are redacted as "[code]" only when the text calls
+  them that, in our five languages ("my OTP is 482913", "CVV 123", "nambari ya siri ni 4829",
+  "lambar sirri 4829", "رمز التحقق 482913", "kood 4829"); "order 482913", "error code 503" and
+  postal codes are left alone. A code written before its name ("482913 is my OTP") is not caught.
 - IBANs must have the registered length for their country and pass the mod-97 check.
 - Phone numbers are recognised by shape: "+" or "00" and 8-15 digits; a trunk "0" and 9-11
   digits ("0712 345678"); North-American "(555) 123-4567" / "555-123-4567"; our markets' mobiles
@@ -24,11 +34,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-EMAIL, PHONE, CARD, IBAN = "email", "phone", "card", "iban"
+EMAIL, PHONE, CARD, IBAN, CODE = "email", "phone", "card", "iban", "code"
 
+# Combining marks (a decomposed "ä", Arabic vowel signs) are not \w, but belong inside a name.
+_MARKS = "\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u200c\u200d"
+_LABEL = rf"[^\W_][\w{_MARKS}]*(?:-+[\w{_MARKS}]+)*"
 _EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+'-]*@"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])"
+    rf"(?<![\w.%+'{_MARKS}-])[^\W_][\w.%+'{_MARKS}-]*@(?:{_LABEL}\.)+"
+    rf"(?:[^\W\d_][\w{_MARKS}]{{1,62}}|xn--[a-z0-9-]{{2,59}})(?![\w{_MARKS}-])"
 )
 # A lookahead, so a candidate that fails its checks does not swallow a real IBAN that follows it.
 _IBAN = re.compile(r"(?<![A-Za-z0-9])(?=([A-Za-z]{2}[0-9]{2}(?:[ -]?[A-Za-z0-9]){11,32}))")
@@ -37,11 +50,13 @@ _DATE = re.compile(
     r"(?![0-9]|[-/.][0-9])"
 )
 _IPV4 = re.compile(r"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?[0-9])")
-# A run of digit groups: "+254 712 345 678", "(555) 123-4567", "4111-1111-1111-1111".
-# A group is digits or "(digits)"; groups are joined by one space, dot or dash, or nothing next
-# to a parenthesis (so `\d+` never follows `\d+`, which keeps the regex linear).
+# A run of digit groups: "+254 712 345 678", "(555) 123-4567", "4111 - 1111 - 1111 - 1111".
+# A group is digits or "(digits)"; groups are joined by up to 4 spaces, a dot, a slash, a dash or
+# a line break with up to 4 spaces around it, or nothing next to a parenthesis (so `\d+` never
+# follows `\d+`, and every repeat is bounded, which keeps the regex linear).
 _GROUP = r"(?:\(\+?\d{1,5}\)|\d+)"
-_RUN = re.compile(rf"(?:\+ ?)?{_GROUP}(?:(?:[ .\-]|(?<=\))|(?=\())(?:{_GROUP}))*")
+_SEPARATOR = r"(?:[ \t]{0,4}(?:-|\r?\n)[ \t]{0,4}|[ \t]{1,4}|[./])"
+_RUN = re.compile(rf"(?:\+ ?)?{_GROUP}(?:(?:{_SEPARATOR}|(?<=\))|(?=\())(?:{_GROUP}))*")
 _TOKEN = re.compile(r"\(\+?\d{1,5}\)|\d+")
 _PHONE_WORDS = (
     r"\b(?:phone\w*|tel\.?|telephone|mobile|cell(?:phone)?|whats ?app|sms|call me(?: on| at)?"
@@ -52,7 +67,34 @@ _PHONE_CONTEXT = re.compile(rf"(?:{_PHONE_WORDS})[^\d\n]{{0,25}}$", re.IGNORECAS
 # Our markets' mobile numbers written with the country code but no "+" (as M-Pesa shows them).
 _BARE_INTERNATIONAL = re.compile(r"(?:254[17]\d{8}|255[67]\d{8}|256[37]\d{8}|234[789][01]\d{8}|9665\d{8}|3725\d{6,7})")
 _PHONE_ABBREVIATION = re.compile(r"\b(?:tel|mob|ph|cell)\.$", re.IGNORECASE)
+# What customers call a one-time code, CVV or PIN, in en, sw, ha, ar and et.
+_CODE_NAMES = (
+    r"otp|one[- ]time (?:pass(?:word|code)|code|pin)|cvv2?|cvc2?|cv2|csc"
+    r"|pin(?:[- ]?(?:code|number|kood))?"
+    r"|(?:security|verification|confirmation|authentication|login|sms|access) code|passcode|code"
+    r"|namb(?:a|ari) ya siri|msimbo(?: wa (?:siri|uthibitisho|otp|usalama))?"
+    r"|lambar (?:sirri|tabbatarwa)"
+    r"|[وبل]?(?:ال)?رمز(?: (?:ال)?(?:تحقق|أمان|امان|سري|مرور))?|كود(?: (?:ال)?تحقق)?"
+    r"|kood|turvakood|kinnituskood|pin-kood"
+)
+# Words that may stand between the name and the digits ("my OTP is 482913", "nambari ya siri ni 4829").
+_CODE_FILLER = r"(?:is|was|are|no|number|ni|ndio|yangu|yako|ne|shine|ce|dina|on|oli|minu|sinu|هو|هي|كان|لي)"
+_CODE_GAP = rf"[\s:=#'\"“”«»()\-–]{{0,4}}(?:{_CODE_FILLER}[\s:=#'\"“”«»()\-–]{{1,4}}){{0,2}}"
+_CODE = re.compile(
+    rf"(?<![\w-])(?P<name>{_CODE_NAMES})(?!\w){_CODE_GAP}"
+    rf"(?P<code>\d{{3,4}}[ -]\d{{3,4}}|\d{{3,8}})(?![0-9A-Za-z_#@]|[.,/:-][0-9])",
+    re.IGNORECASE,
+)
+# "error code 503", "postal code 10115": a "code" that is not a secret.
+_NOT_SECRET = re.compile(
+    r"\b(?:error|status|http|promo|discount|coupon|voucher|gift|postal|post|zip|area|country|dial(?:l?ing)?"
+    r"|product|item|tax|bar|qr|exit|response|reference|ref|order|tracking|colou?r|source|sort|swift|bank)\W{1,3}$",
+    re.IGNORECASE,
+)
+_GENERIC_CODE_NAMES = ("code", "kood", "msimbo")
 _JOINERS = "-./"
+_TIGHT = ("", " ", "-", ".", "/")  # separators inside one evenly grouped number
+_MAX_SKIPS = 3  # leading groups tried past in a run ("order 12 4111 ...")
 _CARD_FIRST_DIGITS = ("2", "3", "4", "5", "6")
 _CARD_PREFIXES_BY_LENGTH = {13: ("4",), 14: ("30", "36", "38", "39"), 15: ("34", "37")}
 _MAX_DIGITS = 19  # the longest card; a phone is at most "00" + 15
@@ -80,6 +122,8 @@ _SAME_LENGTH = str.maketrans(
         **{c: "-" for c in "\u2010\u2011\u2012\u2013\u2212"},  # hyphens, en dash, minus (not em dash)
         "\uff0b": "+",
         "\uff20": "@",
+        "\u3002": ".",  # ideographic full stop, as in "user@例え。jp"
+        "\uff0e": ".",
     }
 )
 _NON_ASCII_DIGIT = re.compile(r"(?![0-9])\d")
@@ -91,11 +135,11 @@ class PiiSpan:
 
     start: int
     end: int
-    kind: str  # "email" | "phone" | "card" | "iban"
+    kind: str  # "email" | "phone" | "card" | "iban" | "code"
 
 
 def redact(text: str) -> str:
-    """Return `text` with emails, phones, cards and IBANs replaced by "[email]", "[phone]"..."""
+    """Return `text` with emails, phones, cards, IBANs and codes replaced by "[email]", "[phone]"..."""
     if not text:
         return text
     parts, cursor = [], 0
@@ -117,7 +161,9 @@ def find_pii(text: str) -> list[PiiSpan]:
         spans.extend(found)
         masked = _mask(masked, [(s.start, s.end) for s in found])
     masked = _mask(masked, _protected(masked))
-    spans.extend(_find_numbers(masked))
+    numbers = _find_numbers(masked)
+    spans.extend(numbers)
+    spans.extend(_find_codes(_mask(masked, [(s.start, s.end) for s in numbers])))
     return sorted(spans, key=lambda s: s.start)
 
 
@@ -231,11 +277,28 @@ def _find_numbers(norm: str) -> list[PiiSpan]:
     return found
 
 
+def _find_codes(norm: str) -> list[PiiSpan]:
+    """Digits the text calls an OTP, CVV, PIN or code ("my otp is 482913"), not "error code 503"."""
+    found = []
+    for match in _CODE.finditer(norm):
+        name = match.group("name").lower()
+        if name in _GENERIC_CODE_NAMES and _NOT_SECRET.search(norm[max(0, match.start() - 20) : match.start()]):
+            continue
+        found.append(PiiSpan(match.start("code"), match.end("code"), CODE))
+    return found
+
+
 def _split_run(
     norm: str, tokens: list[tuple[int, int]], plus: bool, run_start: int, run_end: int, cards_only: bool
 ) -> list[PiiSpan]:
-    """Longest leading groups that are a card or phone; then again right after each hit."""
-    found, first = [], 0
+    """Longest leading groups that are a card or phone; then again right after each hit.
+
+    When nothing starts at a group, the next group is tried only if this one is a short number
+    ("order 12", "qty 3") or ends at a loose separator (a line break, spaced dash, several
+    spaces): inside one evenly grouped number (a tracking number) a later start is left alone.
+    At most `_MAX_SKIPS` groups are skipped in a row, which keeps long runs of small numbers linear.
+    """
+    found, first, skipped = [], 0, 0
     sizes = [sum(ch.isdigit() for ch in norm[a:b]) for a, b in tokens]
     while first < len(tokens):
         limit, total = first, 0
@@ -250,22 +313,25 @@ def _split_run(
             kind = _classify(norm, tokens[first:last], plus and first == 0, start)
             if kind and (kind == CARD or not cards_only):
                 found.append(PiiSpan(start, end, kind))
-                first = last
+                first, skipped = last, 0
                 break
         else:
-            break
+            loose = first + 1 < len(tokens) and norm[tokens[first][1] : tokens[first + 1][0]] not in _TIGHT
+            if skipped >= _MAX_SKIPS or (sizes[first] > 3 and not loose):
+                break
+            first, skipped = first + 1, skipped + 1
     return found
 
 
 def _classify(norm: str, tokens: list[tuple[int, int]], plus: bool, start: int) -> str | None:
     texts = [norm[a:b] for a, b in tokens]
     digits = "".join(ch for t in texts for ch in t if ch.isdigit())
-    seps = {norm[tokens[i - 1][1] : tokens[i][0]] for i in range(1, len(tokens))}
+    seps = {_separator(norm[tokens[i - 1][1] : tokens[i][0]]) for i in range(1, len(tokens))}
     parens = any(t.startswith("(") for t in texts)
-    if not plus and not parens and seps <= {" ", "-"} and _is_card(digits):
+    if not plus and not parens and (seps <= {" ", "-"} or seps in ({"."}, {"/"})) and _is_card(digits):
         return CARD
-    if "." in seps and not seps <= {".", ""}:
-        return None  # "0.5 0.25 0.75" is a list of decimals, not "0712.345.678"
+    if any(mark in seps and not seps <= {mark, ""} for mark in "./"):
+        return None  # "0.5 0.25 0.75" is a list of decimals, "4.5/5" a rating, not "0712.345.678"
     if plus:
         return PHONE if 8 <= len(digits) <= 15 and digits[0] != "0" else None
     if digits.startswith("00"):
@@ -275,6 +341,11 @@ def _classify(norm: str, tokens: list[tuple[int, int]], plus: bool, start: int) 
     if 7 <= len(digits) <= 12 and _PHONE_CONTEXT.search(norm[max(0, start - 60) : start]):
         return PHONE
     return None
+
+
+def _separator(text: str) -> str:
+    """What joins two digit groups: "-", "." or "/"; " " for spaces or a line break; "" for none."""
+    return text.strip(" \t\r\n") or (" " if text else "")
 
 
 def _is_card(digits: str) -> bool:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
+from assistant import local_chroma
 from assistant.config import Settings
 from assistant.errors import IndexMismatchError, StoreUnavailableError
 from assistant.models import embedding_model_id
@@ -21,6 +23,8 @@ logger = logging.getLogger(__name__)
 MODEL_KEY = "embedding_model"
 SERVER_TIMEOUT_S = 5.0  # a wedged Chroma server must not hang a customer's reply
 GENERATION_KEY = "generation"
+UNAVAILABLE = "The knowledge base is not reachable right now; try again shortly."
+T = TypeVar("T")
 
 
 def make_chroma_client(settings: Settings):
@@ -58,20 +62,31 @@ def _bound_http_timeout(client, seconds: float) -> None:
 
 
 class VectorStore:
-    """One Chroma collection holding the help-centre chunks and their vectors."""
+    """One Chroma collection holding the help-centre chunks and their vectors.
+
+    Embedded mode shares the directory with other processes (`kb ingest` beside the app): reads
+    follow their writes by reopening the client (see assistant/local_chroma.py), and a read that
+    fails is retried once on a fresh client before the store is reported unavailable.
+    """
 
     def __init__(self, settings: Settings, embeddings: Embeddings, client: Any | None = None) -> None:
         self.settings = settings
         self.embeddings = embeddings
         self.model_id = embedding_model_id(settings)
-        self.client = client if client is not None else make_chroma_client(settings)
-        self.collection = self._open_collection()
+        self.embedded = settings.chroma_mode != "server"
+        self._path = str(settings.chroma_path)
+        self._reconnect_lock = threading.Lock()
         self.last_written_generation = -1  # set when this process changes the index
+        self._connect(client if client is not None else make_chroma_client(settings))
+        if self.embedded:
+            self.generation()  # a cached client that missed another process's writes is replaced now
+
+    def _connect(self, client: Any) -> None:
+        self.client = client
+        self.collection = self._open_collection()
         # LangChain's view of the same collection, for the indexing API.
         self.langchain = Chroma(
-            client=self.client,
-            collection_name=settings.collection,
-            embedding_function=embeddings,
+            client=client, collection_name=self.settings.collection, embedding_function=self.embeddings
         )
 
     def _open_collection(self):
@@ -94,14 +109,48 @@ class VectorStore:
             )
         return collection
 
-    def generation(self) -> int:
-        """A counter bumped after every change; caches derived from the index key on it."""
+    def _reconnect(self, stale_client: Any) -> None:
+        """Replace `stale_client` with a client on a System that has seen every write (embedded only)."""
+        with self._reconnect_lock:
+            if self.client is not stale_client:
+                return  # another thread already did
+            stale = local_chroma.system_token(stale_client)
+            self._connect(local_chroma.fresh_client(self._path, lambda: make_chroma_client(self.settings), stale))
+
+    def _read(self, operation: Callable[[], T]) -> T:
+        """Run a read; in embedded mode retry it once on a fresh client before giving up."""
+        client = self.client
         try:
-            fresh = self.client.get_collection(self.settings.collection, embedding_function=None)
+            return operation()
         except Exception as exc:
-            raise StoreUnavailableError(
-                "The knowledge base is not reachable right now; try again shortly."
-            ) from exc
+            if not self.embedded:
+                logger.warning("chroma read failed: %s", exc)
+                raise StoreUnavailableError(UNAVAILABLE) from exc
+            logger.warning("chroma read failed (%s: %s); reopening the client, retrying once", type(exc).__name__, exc)
+        try:
+            self._reconnect(client)
+            return operation()
+        except IndexMismatchError:
+            raise
+        except Exception as exc:
+            logger.warning("chroma read failed again after reopening: %s", exc)
+            raise StoreUnavailableError(UNAVAILABLE) from exc
+
+    def generation(self) -> int:
+        """A counter bumped after every change; caches derived from the index key on it.
+
+        Embedded: when it moved without this process's System seeing the write, reopen first.
+        """
+        for _ in range(3):
+            client = self.client
+            value = self._read(self._stored_generation)
+            if not self.embedded or local_chroma.in_step(self._path, client, self.settings.collection, value):
+                return value
+            self._reconnect(client)
+        return value
+
+    def _stored_generation(self) -> int:
+        fresh = self.client.get_collection(self.settings.collection, embedding_function=None)
         return int((fresh.metadata or {}).get(GENERATION_KEY, 0))
 
     def bump_generation(self) -> None:
@@ -110,9 +159,10 @@ class VectorStore:
         metadata[GENERATION_KEY] = int(time.time() * 1000)
         self.collection.modify(metadata=metadata)
         self.last_written_generation = metadata[GENERATION_KEY]
+        local_chroma.wrote(self._path, self.client, self.settings.collection, metadata[GENERATION_KEY])
 
     def count(self) -> int:
-        return self.collection.count()
+        return self._read(lambda: self.collection.count())
 
     def query(
         self, vector: np.ndarray | Sequence[float], k: int, where: dict[str, Any] | None = None
@@ -121,18 +171,14 @@ class VectorStore:
         n = self.count()
         if n == 0:
             return []
-        try:
-            result = self.collection.query(
+        result = self._read(
+            lambda: self.collection.query(
                 query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
                 n_results=min(k, n),
                 where=where or None,
                 include=["documents", "metadatas", "distances"],
             )
-        except Exception as exc:
-            logger.warning("chroma query failed: %s", exc)
-            raise StoreUnavailableError(
-                "The knowledge base is not reachable right now; try again shortly."
-            ) from exc
+        )
         hits = []
         for cid, text, meta, dist in zip(
             result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=False
@@ -142,18 +188,14 @@ class VectorStore:
 
     def chunks_with_vectors(self, batch: int = 2000) -> tuple[list[Chunk], np.ndarray]:
         """Every chunk and its vector (rows in the same order), read page by page."""
+        return self._read(lambda: self._read_all(batch))
+
+    def _read_all(self, batch: int) -> tuple[list[Chunk], np.ndarray]:
         chunks: list[Chunk] = []
         vectors: list[np.ndarray] = []
         offset = 0
         while True:
-            try:
-                page = self.collection.get(
-                    include=["documents", "metadatas", "embeddings"], limit=batch, offset=offset
-                )
-            except Exception as exc:
-                raise StoreUnavailableError(
-                    "The knowledge base is not reachable right now; try again shortly."
-                ) from exc
+            page = self.collection.get(include=["documents", "metadatas", "embeddings"], limit=batch, offset=offset)
             for cid, text, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=False):
                 chunks.append(Chunk.from_metadata(cid, text or "", meta or {}))
             if len(page["ids"]):
@@ -165,7 +207,7 @@ class VectorStore:
         return chunks, matrix
 
     def metadatas(self) -> list[dict[str, Any]]:
-        page = self.collection.get(include=["metadatas"])
+        page = self._read(lambda: self.collection.get(include=["metadatas"]))
         return [dict(m or {}) for m in page["metadatas"]]
 
     def reset(self) -> None:
@@ -174,14 +216,8 @@ class VectorStore:
             self.client.delete_collection(self.settings.collection)
         except Exception:
             logger.debug("collection %s did not exist", self.settings.collection)
-        self.collection = self.client.get_or_create_collection(
-            name=self.settings.collection,
-            metadata={"hnsw:space": "cosine", MODEL_KEY: self.model_id, GENERATION_KEY: 0},
-            embedding_function=None,
-        )
-        self.langchain = Chroma(
-            client=self.client, collection_name=self.settings.collection, embedding_function=self.embeddings
-        )
+        self._connect(self.client)
+        local_chroma.wrote(self._path, self.client, self.settings.collection, 0)
 
 
 def open_store(settings: Settings, embeddings: Embeddings, reset: bool = False) -> VectorStore:

@@ -38,6 +38,14 @@ def _open_store(settings: Settings, reset: bool = False):
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from kb_ingest.writelock import writer_lock
+
+    # One writer at a time (the app's uploads included); a reset happens under the same hold.
+    with writer_lock(settings.data_dir):
+        return _ingest(args, settings)
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from kb_ingest.indexing import Indexer
 
     store = _open_store(settings, reset=args.reset)
@@ -56,7 +64,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         bar.set_postfix_str(source[-40:])
         bar.refresh()
 
-    report = indexer.ingest(Path(args.path) if args.path else None, reset=False, progress=progress)
+    # reset=True also forgets the records of what was indexed, or nothing would be re-embedded.
+    report = indexer.ingest(Path(args.path) if args.path else None, reset=args.reset, progress=progress)
     if bar is not None:
         bar.close()
     if args.json:

@@ -23,6 +23,7 @@ from assistant.store import VectorStore
 from kb_ingest.chunking import split_documents
 from kb_ingest.loaders import file_sha256, load_file
 from kb_ingest.records import FileTable, IndexedFile, SQLiteRecordManager
+from kb_ingest.writelock import writer_lock
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,12 @@ class Indexer:
     # ---- public API -------------------------------------------------------------------------
 
     def ingest(self, path: Path | None = None, reset: bool = False, progress: ProgressFn | None = None) -> IngestReport:
-        """Bring the index in line with `path` (default: the corpus directory)."""
+        """Bring the index in line with `path` (default: the corpus directory), as the only writer."""
+        with writer_lock(self.settings.data_dir):
+            self.store.generation()  # follow what another process wrote before writing on top of it
+            return self._ingest(path, reset, progress)
+
+    def _ingest(self, path: Path | None, reset: bool, progress: ProgressFn | None) -> IngestReport:
         started = time.perf_counter()
         target = Path(path) if path is not None else self.settings.corpus_dir
         if reset:
@@ -140,13 +146,15 @@ class Indexer:
 
     def remove_source(self, source: str) -> int:
         """Delete one source's chunks from the index; returns how many chunks went."""
-        removed = self._delete_group(source)
-        for entry in self.files.all():
-            if entry.source == source:
-                self.files.delete(entry.root, source)
-        if removed:
-            self.store.bump_generation()
-        return removed
+        with writer_lock(self.settings.data_dir):
+            self.store.generation()
+            removed = self._delete_group(source)
+            for entry in self.files.all():
+                if entry.source == source:
+                    self.files.delete(entry.root, source)
+            if removed:
+                self.store.bump_generation()
+            return removed
 
     def indexed_files(self) -> list[IndexedFile]:
         return self.files.all()

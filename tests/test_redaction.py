@@ -147,3 +147,87 @@ def test_long_input_is_fast():
     started = time.perf_counter()
     redact(text)
     assert time.perf_counter() - started < 0.5
+
+
+# ---- issue 12: separators as people type them, IDN emails, one-time codes ---------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("4111  1111  1111  1111", "[card]"),
+        ("4111.1111.1111.1111", "[card]"),
+        ("4111/1111/1111/1111", "[card]"),
+        ("4111 - 1111 - 1111 - 1111", "[card]"),
+        ("card 4111 1111\n1111 1111 thanks", "card [card] thanks"),
+        ("4111\r\n1111\r\n1111\r\n1111", "[card]"),
+        ("0712  345  678", "[phone]"),
+        ("0712 - 345 - 678", "[phone]"),
+        ("call me on 0712\n345 678", "call me on [phone]"),
+        ("Order 12 4111 1111 1111 1111", "Order 12 [card]"),
+        ("order 482913\n4111 1111 1111 1111", "order 482913\n[card]"),
+        ("josé@exämple.com", "[email]"),
+        ("jose\u0301@exa\u0308mple.com", "[email]"),  # decomposed accents
+        ("user@例え.jp", "[email]"),
+        ("user@例え。jp", "[email]"),
+        ("راسلني على علي@مثال.السعودية", "راسلني على [email]"),
+    ],
+)
+def test_common_spellings_are_redacted(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("my otp is 482913", "my otp is [code]"),
+        ("OTP: 482 913", "OTP: [code]"),
+        ("CVV 123", "CVV [code]"),
+        ("the CVC2 is 987", "the CVC2 is [code]"),
+        ("security code is 123", "security code is [code]"),
+        ("PIN: 4821", "PIN: [code]"),
+        ("nambari ya siri ni 4829", "nambari ya siri ni [code]"),
+        ("msimbo 482913", "msimbo [code]"),
+        ("lambar sirri 4829", "lambar sirri [code]"),
+        ("رمز التحقق 482913", "رمز التحقق [code]"),
+        ("الرمز هو ٤٨٢٩", "الرمز هو [code]"),
+        ("CVV ١٢٣", "CVV [code]"),
+        ("kood 4829", "kood [code]"),
+        ("Minu PIN on 4829", "Minu PIN on [code]"),
+        ("4111 1111 1111 1111 exp 12/27 cvv 321", "[card] exp 12/27 cvv [code]"),
+    ],
+)
+def test_codes_are_redacted_when_the_text_calls_them_codes(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order 482913",
+        "code for order 482913",
+        "Error code 503",
+        "HTTP status code 404",
+        "Error code 0x80070005",
+        "promo code 2024",
+        "الرمز البريدي 12345",
+        "msimbo wa posta 10115",
+        "veakood 404",
+        "code 12",
+        "USPS 9400 1000 0000 0000 0000 00",
+        "Rated 4.5/5 and 3.5/5",
+        "Dates 01.02.2026\n03.04.2026",
+    ],
+)
+def test_ordinary_numbers_near_code_words_and_separators_are_kept(text):
+    assert redact(text) == text
+
+
+def test_long_runs_of_separators_are_fast():
+    import time
+
+    texts = ["1" + " " * 3 + "\n" * 2000, "1 - " * 2000, "1.1/" * 2000, "a@" + "b." * 2000 + "!", "code " * 2000]
+    started = time.perf_counter()
+    for text in texts:
+        redact(text)
+    assert time.perf_counter() - started < 1.0

@@ -96,6 +96,13 @@ def test_golden_cases_append_and_load(tmp_path):
     assert len(load_gold_set(path)) == 2
 
 
+def test_golden_cases_are_redacted(tmp_path):
+    path = tmp_path / "golden.jsonl"
+    append_golden_case(path, "Refund to 4111  1111  1111  1111? my otp is 482913", [], "en", True)
+    assert "1111" not in path.read_text(encoding="utf-8") and "482913" not in path.read_text(encoding="utf-8")
+    assert load_gold_set(path)[0].user_input == "Refund to [card]? my otp is [code]"
+
+
 def test_table_rows():
     chunk = Chunk("c1", "Refunds arrive in 5 days. " * 20, "docs/refunds.md", "Refunds", language="en", page=2)
     rows = chunk_rows([RetrievedChunk(chunk, 0.031, dense_score=0.84, lexical_score=3.2, dense_rank=1)])
