@@ -10,10 +10,9 @@ from assistant.citations import chunk_body, make_citation
 from assistant.lexical import tokenize
 from assistant.phrases import language_name, phrase
 from assistant.safety import strip_injections
+from assistant.text_units import LIST_ITEM, units
 from assistant.types import Citation, RetrievedChunk
 
-_SENTENCE_END = re.compile(r"(?<=[.!?؟])\s+")
-_LIST_ITEM = re.compile(r"^([-*•]|\d+[.)])\s+")
 _FAQ = re.compile(r"^\s*Q:\s*(?P<q>.*?)\n\s*A:\s*(?P<a>.*)$", re.DOTALL)
 MAX_QUOTE_WORDS = 90
 SECOND_PASSAGE_GAP = 0.03    # a second source is quoted only when it scores nearly as well as the first
@@ -32,32 +31,6 @@ class Draft:
     notice: str = ""
 
 
-def _table_row(line: str) -> str | None:
-    """A Markdown table row as a list item ("- cell — cell"); None for separator rows."""
-    cells = [c.strip() for c in line.strip().strip("|").split("|")]
-    if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
-        return None
-    return "- " + " — ".join(c for c in cells if c)
-
-
-def _units(body: str) -> list[str]:
-    """Answerable units of a passage: list items, table rows and lines stay whole, prose splits into sentences."""
-    units: list[str] = []
-    for line in body.split("\n"):
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith("|"):
-            row = _table_row(line)
-            if row:
-                units.append(row)
-        elif _LIST_ITEM.match(line):
-            units.append(line)
-        else:
-            units.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
-    return units
-
-
 def _overlap(query_terms: set[str], text: str) -> float:
     if not query_terms:
         return 0.0
@@ -65,27 +38,27 @@ def _overlap(query_terms: set[str], text: str) -> float:
 
 
 def best_passage(question: str, hit: RetrievedChunk) -> tuple[str, float]:
-    """The window of consecutive units that best covers the question, and its term overlap."""
+    """The window of consecutive parts that best covers the question, and its term overlap."""
     body = strip_injections(chunk_body(hit.chunk.text))
     faq = _FAQ.match(body)
     if faq:  # a FAQ entry answers its own question: quote the whole answer
         return faq.group("a").strip(), _overlap(set(tokenize(question)), faq.group("q") + " " + faq.group("a"))
-    units = _units(body)
-    if not units:
+    parts = units(body)
+    if not parts:
         return "", 0.0
     terms = set(tokenize(question))
     # Start where a short stretch (this unit and the next two) covers most of the question.
-    scores = [_overlap(terms, " ".join(units[i : i + 3])) + 0.1 * _overlap(terms, units[i]) for i in range(len(units))]
-    start = max(range(len(units)), key=lambda i: (scores[i], -i))
+    scores = [_overlap(terms, " ".join(parts[i : i + 3])) + 0.1 * _overlap(terms, parts[i]) for i in range(len(parts))]
+    start = max(range(len(parts)), key=lambda i: (scores[i], -i))
     # Grow the window forward (steps and explanations follow their lead sentence).
-    end, words = start, len(units[start].split())
-    while end + 1 < len(units) and words + len(units[end + 1].split()) <= MAX_QUOTE_WORDS:
+    end, words = start, len(parts[start].split())
+    while end + 1 < len(parts) and words + len(parts[end + 1].split()) <= MAX_QUOTE_WORDS:
         end += 1
-        words += len(units[end].split())
+        words += len(parts[end].split())
         if end - start >= 4:
             break
-    window = units[start : end + 1]
-    passage = ("\n" if any(_LIST_ITEM.match(u) for u in window) else " ").join(window)
+    window = parts[start : end + 1]
+    passage = ("\n" if any(LIST_ITEM.match(u) for u in window) else " ").join(window)
     return passage, _overlap(terms, passage)
 
 
