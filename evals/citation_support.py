@@ -24,11 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.claim_support import FEATURES, SupportModel, default_support_model
-from assistant.confidence import sentences
+from assistant.claim_support import FEATURES, SupportModel
 from assistant.golden import read_jsonl
+from assistant.scoring import reload_shipped
+from assistant.text_units import sentences
 from assistant.types import Chunk
-from evals.confidence_fit import fit_logistic
+from assistant.vectors import unit
+from evals.logistic import fit_logistic
 from evals.metrics import roc_auc
 
 logger = logging.getLogger(__name__)
@@ -134,7 +136,7 @@ def fit(pairs: list[SupportPair], vectors: PairVectors) -> SupportModel:
     """Baselines from the unsupported dev pairs (median and spread of the cosine), then logistic weights."""
     baselines, scales = {}, {}
     for kind in ("same", "cross"):
-        cosines = [float(np.dot(_unit(vectors.claims[p.claim]), _unit(vectors.passages[p.chunk.text]))) for p in pairs
+        cosines = [float(np.dot(unit(vectors.claims[p.claim]), unit(vectors.passages[p.chunk.text]))) for p in pairs
                    if not p.supported and (p.claim_language == p.chunk.language) == (kind == "same")]
         baselines[kind] = round(float(np.median(cosines)), 4)
         scales[kind] = round(float(np.std(cosines)) or 0.03, 4)
@@ -143,10 +145,6 @@ def fit(pairs: list[SupportPair], vectors: PairVectors) -> SupportModel:
     y = np.array([p.supported for p in pairs], dtype=float)
     w = fit_logistic(x, y, l2=L2, free=[FEATURES.index("bias")])
     return SupportModel({name: round(float(v), 4) for name, v in zip(FEATURES, w, strict=False)}, baselines, scales)
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return np.asarray(v, dtype=np.float64) / (np.linalg.norm(v) or 1.0)
 
 
 def evaluate(model: SupportModel, pairs: list[SupportPair], vectors: PairVectors,
@@ -190,7 +188,7 @@ def run_citation_support_eval(eval_dir: Path, embeddings, threshold: float, cali
             "fitted": {"data": "XQuAD en+ar answer sentences vs their paragraphs", "split_seed": SPLIT_SEED,
                        "dev_fraction": DEV_FRACTION, "dev_pairs": len(dev)},
             **model.to_dict()}, indent=2) + "\n", encoding="utf-8")
-        default_support_model.cache_clear()  # later replies in this process use the refit
+        reload_shipped()  # later replies in this process use the refit
         logger.info("support model written to %s", path)
     else:
         model = SupportModel.from_dict(json.loads(path.read_text(encoding="utf-8")))

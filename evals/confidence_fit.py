@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from assistant.confidence import FEATURES, PAIR_BIAS, ConfidenceModel
+from assistant.confidence import FEATURES, PAIR_BIAS
+from evals.logistic import fit_logistic
 
 L2 = 1.0               # ridge penalty on every weight but the shared bias
 MIN_PAIR_QUESTIONS = 20
@@ -38,26 +39,6 @@ def fit_baselines(rows: Sequence[tuple[str, str, float, bool]]) -> tuple[dict[st
         baselines[key] = round(float(np.median(values)), 4)
         scales[key] = round(max(float(np.std(values)), 0.005), 4)
     return baselines, scales
-
-
-def fit_logistic(
-    x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None, l2: float = L2, free: Sequence[int] = ()
-) -> np.ndarray:
-    """Weights of an L2-regularised logistic regression by Newton's method (columns in `free` unpenalised)."""
-    n, d = x.shape
-    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-    penalty = np.full(d, float(l2))
-    penalty[list(free)] = 0.0
-    w = np.zeros(d)
-    for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -30, 30)))
-        grad = x.T @ (sw * (p - y)) + penalty * w
-        hessian = (x * (sw * p * (1 - p))[:, None]).T @ x + np.diag(penalty) + 1e-8 * np.eye(d)
-        step = np.linalg.solve(hessian, grad)
-        w -= step
-        if np.max(np.abs(step)) < 1e-9:
-            break
-    return w
 
 
 def pair_key(features: Mapping[str, float]) -> str:
@@ -100,11 +81,6 @@ def escalation_threshold(answerable_scores: Sequence[float], max_rate: float) ->
         return 0.0
     allowed = int(np.floor(max_rate * scores.size))  # questions we may escalate
     return float(scores[allowed]) if allowed < scores.size else float(scores[-1]) + 1e-6
-
-
-def model_with(base: ConfidenceModel, **changes) -> ConfidenceModel:
-    data = base.to_dict() | changes
-    return ConfidenceModel.from_dict(data)
 
 
 def out_of_fold_logits(

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from assistant.vectors import embed_passages, embed_query_vector
+
 logger = logging.getLogger(__name__)
 
 
@@ -51,8 +53,7 @@ class CachedEmbeddings(Embeddings):
         todo = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=False) if self._load(k) is None))
         if todo:
             logger.info("embedding %d passages (%d cached)", len(todo), len(texts) - len(todo))
-            embed = getattr(self.inner, "embed_passages", None)
-            vectors = embed(todo) if embed is not None else np.asarray(self.inner.embed_documents(todo))
+            vectors = embed_passages(self.inner, todo)
             for text, vector in zip(todo, vectors, strict=False):
                 self._store(_key("passage", text), vector)
             self.computed += len(todo)
@@ -64,8 +65,7 @@ class CachedEmbeddings(Embeddings):
         key = _key("query", text)
         vector = self._load(key)
         if vector is None:
-            embed = getattr(self.inner, "embed_query_vector", None)
-            vector = embed(text) if embed is not None else np.asarray(self.inner.embed_query(text))
+            vector = embed_query_vector(self.inner, text)
             self._store(key, vector)
             self.computed += 1
         return vector

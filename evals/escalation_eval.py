@@ -20,8 +20,9 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.confidence import ConfidenceModel, default_confidence_model
+from assistant.confidence import ConfidenceModel
 from assistant.config import Settings
+from assistant.scoring import reload_shipped
 from evals import confidence_fit
 from evals.datasets import DEV_FRACTION, SPLIT_SEED, split_cases
 from evals.embedding_cache import CachedEmbeddings
@@ -109,7 +110,7 @@ def run_out_of_kb_eval(
         fit_seconds = time.monotonic() - t0
         path = save_model(fitted, _provenance(runs["passage"].protocol, dev, settings, limit), model_path)
         logger.info("confidence model written to %s", path)
-        default_confidence_model.cache_clear()  # later replies in this process use the refit
+        reload_shipped()  # later replies in this process use the refit
         models = {"before": previous, "after": fitted}
     evaluated = {
         name: evaluate_model(model, dev, test, article_test, (impossible, squad_answerable), settings)

@@ -33,6 +33,7 @@ from assistant.escalation.frustration import (
     seed_examples_digest,
     seed_similarity,
 )
+from assistant.vectors import unit
 from evals.frustration_data import (
     DATASETS,
     PRODUCT_THRESHOLD,
@@ -43,6 +44,7 @@ from evals.frustration_data import (
     load_sets,
     row_key,
 )
+from evals.logistic import fit_logistic
 from evals.metrics import roc_auc
 from evals.paths import REPO_ROOT, cached_embeddings, default_cache_dir, default_eval_dir
 
@@ -91,7 +93,7 @@ def build_training_set(eval_dir: Path, embeddings, seed: int = SPLIT_SEED) -> tu
     """Seed messages (leave-one-out seed similarity) and every set's dev rows; also the seed vectors."""
     seeds = seed_examples()
     # Rounded as stored (float16), so fitting sees the seed similarities the product will compute.
-    seed_vectors = np.vstack([_unit(embeddings.embed_query_vector(s.text)) for s in seeds]).astype(np.float16)
+    seed_vectors = np.vstack([unit(embeddings.embed_query_vector(s.text)) for s in seeds]).astype(np.float16)
     seed_vectors = seed_vectors.astype(np.float64)
     seed_labels = np.array([s.frustrated for s in seeds])
     rows: list[tuple] = []
@@ -113,7 +115,7 @@ def build_training_set(eval_dir: Path, embeddings, seed: int = SPLIT_SEED) -> tu
 
 
 def _row(e: Example, embeddings, seed_vectors: np.ndarray, seed_labels: np.ndarray, trainable: bool) -> tuple:
-    vector = _unit(embeddings.embed_query_vector(e.text))
+    vector = unit(embeddings.embed_query_vector(e.text))
     lex = np.append(lexical_features(e.text, e.language, _NO_TABLE), seed_similarity(vector, seed_vectors, seed_labels))
     fold = int(_unit_hash("fold", e.dataset, e.id) * CV_FOLDS)
     return (lex, vector, int(e.positive), f"{e.dataset}:{e.language}", fold, trainable, ngram_buckets(e.text),
@@ -153,28 +155,6 @@ def add_ngram_evidence(data: TrainingSet) -> np.ndarray:
     return table
 
 
-def _unit(vector) -> np.ndarray:
-    v = np.asarray(vector, dtype=np.float64)
-    return v / (np.linalg.norm(v) or 1.0)
-
-
-def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: np.ndarray, iterations: int = 25):
-    """Weighted L2-regularised logistic regression by Newton's method; returns (coef, bias)."""
-    x1 = np.hstack([x, np.ones((len(x), 1))])
-    penalty = np.append(l2, 0.0)
-    beta = np.zeros(x1.shape[1])
-    w = w / w.sum()
-    for _ in range(iterations):
-        p = 1.0 / (1.0 + np.exp(-np.clip(x1 @ beta, -30, 30)))
-        gradient = x1.T @ (w * (p - y)) + penalty * beta
-        hessian = (x1 * (w * p * (1 - p))[:, None]).T @ x1 + np.diag(penalty + 1e-9)
-        step = np.linalg.solve(hessian, gradient)
-        beta -= step
-        if np.max(np.abs(step)) < 1e-7:
-            break
-    return beta[:-1], float(beta[-1])
-
-
 def auc(scores: np.ndarray, labels: np.ndarray) -> float:
     """Area under the ROC curve of `scores` for binary `labels`; nan when one class is missing."""
     labels = np.asarray(labels, dtype=bool)
@@ -200,12 +180,19 @@ def _fit(data: TrainingSet, mask: np.ndarray, with_embeddings: bool, lam: float,
     mean, scale = _standardise(x[mask])
     z = (x[mask] - mean) / scale
     l2 = np.array([LEXICAL_L2] * n_lex + [lam] * (x.shape[1] - n_lex))
-    coef, bias = fit_logistic(z, data.labels[mask], data.weights(seed_weight)[mask], l2)
+    coef, bias = _fit_with_bias(z, data.labels[mask], data.weights(seed_weight)[mask], l2)
     names = LEXICAL_FEATURES + (EMBEDDING_FEATURES if with_embeddings else ())
     if not with_embeddings:
         return LogisticWeights(names, mean, scale, coef, bias)
     return LogisticWeights(names, mean[:n_lex], scale[:n_lex], coef[:n_lex], bias,
                            mean[n_lex:], scale[n_lex:], coef[n_lex:])
+
+
+def _fit_with_bias(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: np.ndarray) -> tuple[np.ndarray, float]:
+    """(coefficients, unpenalised bias) of a logistic regression with sample weights `w` (normalised here)."""
+    beta = fit_logistic(np.hstack([x, np.ones((len(x), 1))]), y, w / w.sum(), np.append(l2, 0.0),
+                        iterations=25, tolerance=1e-7, ridge=1e-9)
+    return beta[:-1], float(beta[-1])
 
 
 def predict(model: LogisticWeights, data: TrainingSet, mask: np.ndarray | None = None) -> np.ndarray:

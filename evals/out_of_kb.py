@@ -21,12 +21,13 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant.confidence import missing_names
 from assistant.config import Settings
 from assistant.golden import GoldCase, normalize_language, read_jsonl
 from assistant.retrieval import HybridRetriever
 from assistant.store import VectorStore
+from assistant.text_units import missing_names
 from assistant.types import RetrievedChunk
+from assistant.vectors import embed_passages
 from evals.datasets import Passage
 from evals.metrics import roc_auc  # noqa: F401 (also imported from here by callers)
 
@@ -190,9 +191,7 @@ def build_index(passages: Sequence[Passage], embeddings: Embeddings, directory: 
     """A real Chroma collection in `directory` holding `passages` (one chunk each), and its retriever."""
     settings = Settings(data_dir=directory, collection="out_of_kb", languages=LANGUAGES)
     store = VectorStore(settings, embeddings)
-    texts = [p.text for p in passages]
-    embed = getattr(embeddings, "embed_passages", None)
-    vectors = embed(texts) if embed is not None else np.asarray(embeddings.embed_documents(texts))
+    vectors = embed_passages(embeddings, [p.text for p in passages])
     for start in range(0, len(passages), 2000):
         batch = passages[start : start + 2000]
         store.collection.add(
@@ -203,7 +202,7 @@ def build_index(passages: Sequence[Passage], embeddings: Embeddings, directory: 
                  "page": 0, "section": "", "chunk_id": p.context_id}
                 for p in batch
             ],
-            embeddings=np.asarray(vectors[start : start + 2000], dtype=np.float32).tolist(),
+            embeddings=vectors[start : start + 2000].tolist(),
         )
     store.bump_generation()
     return HybridRetriever(store, LANGUAGES)

@@ -29,6 +29,8 @@ from importlib import resources
 import numpy as np
 
 from assistant.escalation.cues import PhraseMatcher, load_json, words
+from assistant.scoring import sigmoid
+from assistant.vectors import unit
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +200,7 @@ class LogisticWeights:
         z = float((features - self.mean) / self.scale @ self.weights) + self.bias
         if self.embedding_weights is not None and vector is not None:
             z += float((vector - self.embedding_mean) / self.embedding_scale @ self.embedding_weights)
-        return float(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
+        return sigmoid(z)
 
     @classmethod
     def from_dict(cls, data: dict) -> LogisticWeights:
@@ -253,8 +255,7 @@ class FrustrationDetector:
         return self._seeds
 
     def _embed(self, text: str) -> np.ndarray:
-        vector = np.asarray(self._embeddings.embed_query_vector(text), dtype=np.float64)
-        return vector / (np.linalg.norm(vector) or 1.0)
+        return unit(self._embeddings.embed_query_vector(text))
 
     def features(
         self, text: str, language: str, vector: np.ndarray | None = None
@@ -266,11 +267,7 @@ class FrustrationDetector:
         lexical = lexical_features(text, language)
         if not self.uses_embeddings:
             return lexical, None
-        if vector is None:
-            vector = self._embed(text)
-        else:
-            vector = np.asarray(vector, dtype=np.float64)
-            vector = vector / (np.linalg.norm(vector) or 1.0)
+        vector = self._embed(text) if vector is None else unit(vector)
         seeds, frustrated = self._seed_vectors()
         return np.append(lexical, seed_similarity(vector, seeds, frustrated)), vector
 

@@ -9,6 +9,7 @@ from functools import lru_cache
 import numpy as np
 
 from assistant.escalation.cues import PhraseMatcher, load_json, words
+from assistant.vectors import unit
 
 WINDOW = 5              # earlier user messages compared with the current one
 MIN_WORDS = 3           # "ok", "thanks", "hi" repeated are not a loop
@@ -26,12 +27,6 @@ def _not_helped() -> PhraseMatcher:
 def says_not_helped(text: str) -> bool:
     """ "That didn't help", "you already said that", "not what I asked" (and the same in ar/sw/ha/et)."""
     return bool(_not_helped().find(text))
-
-
-def _unit(vector: Sequence[float]) -> np.ndarray:
-    v = np.asarray(vector, dtype=np.float32)
-    norm = float(np.linalg.norm(v))
-    return v / norm if norm else v
 
 
 def _text_similarity(a: list[str], b: list[str]) -> float:
@@ -53,6 +48,6 @@ def detect_loop(
         if best >= NEAR_IDENTICAL:
             return True, round(best, 4)
         if embed is not None:
-            now = _unit(embed(current))
-            best = max(best, max(float(np.dot(now, _unit(embed(m)))) for m in earlier))
+            now = unit(embed(current), np.float32)
+            best = max(best, max(float(np.dot(now, unit(embed(m), np.float32))) for m in earlier))
     return best >= similarity or says_not_helped(current), round(best, 4)
