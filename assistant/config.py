@@ -16,15 +16,6 @@ DEFAULT_LANGUAGES = ("en", "ar", "sw", "ha", "et")
 DEFAULT_SENSITIVE_TOPICS = ("billing_dispute", "account_security", "legal_threat", "data_deletion")
 
 
-def _as_bool(name: str, raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off", ""):
-        return False
-    raise ConfigError(f"Expected {name} to be true or false, got {raw!r}.")
-
-
 def _as_int(name: str, raw: str, minimum: int | None = None) -> int:
     try:
         value = int(raw)

@@ -35,14 +35,16 @@ from assistant.generation import condense_question, generate_answer, summarize_w
 from assistant.language import detect_language
 from assistant.phrases import phrase
 from assistant.retrieval import HybridRetriever, RetrievalResult
-from assistant.types import Answer, EscalationDecision, Turn
+from assistant.types import ANSWERING_MODES, Answer, EscalationDecision, Turn
+from assistant.types import EscalationReason as Reason
 
 logger = logging.getLogger(__name__)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 TokenCallback = Callable[[str], None]
 # Reasons that only restate an earlier handoff (plus soft signals): no new ticket, no repeated notice.
-_WAITING_REASONS = {"already_handed_off", "low_confidence", "frustration", "loop", "frustration_rising"}
+_WAITING_REASONS = {Reason.ALREADY_HANDED_OFF, Reason.LOW_CONFIDENCE, Reason.FRUSTRATION, Reason.LOOP,
+                    Reason.FRUSTRATION_RISING}
 
 
 @dataclass
@@ -149,15 +151,15 @@ class Assistant:
             state.frustration.append(self.frustration.score(text, language))  # "agent!!!" counts too
             state.turns.append(Turn("user", text))
             self._log_user(session_id, language, text)
-            return self._handoff(session_id, state, language, ("asked_for_human",), lead="")
+            return self._handoff(session_id, state, language, (Reason.ASKED_FOR_HUMAN,), lead="")
         try:
             answer = self._answer(session_id, state, text, language, on_token)
         except StoreUnavailableError:
             logger.exception("vector store unavailable")
-            return self._offer_after_failure(session_id, state, language, text, "store_unavailable")
+            return self._offer_after_failure(session_id, state, language, text, Reason.STORE_UNAVAILABLE)
         except KBError:
             logger.exception("assistant error")
-            return self._offer_after_failure(session_id, state, language, text, "error")
+            return self._offer_after_failure(session_id, state, language, text, Reason.ERROR)
         if truncated:
             answer = replace(answer, notice=phrase("too_long", language, limit=self.settings.max_message_chars))
         return answer
@@ -305,7 +307,7 @@ class Assistant:
     def request_human(self, session_id: str) -> Answer:
         """The always-visible "talk to a person" button."""
         state = self.session(session_id)
-        return self._handoff(session_id, state, state.language, ("asked_for_human",), lead="")
+        return self._handoff(session_id, state, state.language, (Reason.ASKED_FOR_HUMAN,), lead="")
 
     def respond_to_offer(self, session_id: str, accept: bool) -> Answer | None:
         """The customer's answer to an offered person: accept hands off, decline is remembered."""
@@ -384,13 +386,15 @@ class Assistant:
             session_id=session_id,
         )
 
-    def _offer_after_failure(self, session_id: str, state: SessionState, language: str, text: str, key: str) -> Answer:
+    def _offer_after_failure(
+        self, session_id: str, state: SessionState, language: str, text: str, reason: Reason
+    ) -> Answer:
         state.turns.append(Turn("user", text))
         self._log_user(session_id, language, text)
         answer = Answer(
-            text=f"{phrase(key, language)}\n\n{phrase('offer_person', language)}", citations=(), retrieved=(),
+            text=f"{phrase(reason, language)}\n\n{phrase('offer_person', language)}", citations=(), retrieved=(),
             language=language, confidence=0.0,
-            escalation=EscalationDecision(escalate=False, confidence=0.0, reasons=(key,), offer=True),
+            escalation=EscalationDecision(escalate=False, confidence=0.0, reasons=(reason,), offer=True),
             grounded=False, mode="error", session_id=session_id,
         )
         state.turns.append(Turn("assistant", answer.text))
@@ -412,7 +416,7 @@ class Assistant:
         index = self.log.record_answer(session_id, answer)
         if answer.ticket_id:
             self.log.record_handoff(session_id, answer.ticket_id, answer.escalation.reasons)
-        if not answer.grounded and answer.mode in ("extractive", "llm"):
+        if not answer.grounded and answer.mode in ANSWERING_MODES:
             question = next((t.content for t in reversed(self.session(session_id).turns) if t.role == "user"), "")
             self.log.record_unanswered(question, answer.language, session_id)
         return replace(answer, message_index=index)

@@ -11,9 +11,9 @@ from typing import Any
 from assistant.config import Settings
 from assistant.db import Database, from_db_time, to_db_time, utc_now
 from assistant.redaction import redact
-from assistant.types import Answer, Citation
+from assistant.types import TURN_ROLES, Answer, Citation
 
-ROLES = ("user", "assistant", "staff")
+ROLES = TURN_ROLES
 ACTIONS = ("none", "offer", "handoff")
 
 _SCHEMA = [

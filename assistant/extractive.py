@@ -11,7 +11,7 @@ from assistant.lexical import tokenize
 from assistant.phrases import language_name, phrase
 from assistant.safety import strip_injections
 from assistant.text_units import LIST_ITEM, units
-from assistant.types import Citation, RetrievedChunk
+from assistant.types import AnswerMode, Citation, RetrievedChunk
 
 _FAQ = re.compile(r"^\s*Q:\s*(?P<q>.*?)\n\s*A:\s*(?P<a>.*)$", re.DOTALL)
 MAX_QUOTE_WORDS = 90
@@ -27,7 +27,7 @@ class Draft:
     text: str
     citations: tuple[Citation, ...]
     grounded: bool
-    mode: str
+    mode: AnswerMode     # "llm" or "extractive"
     notice: str = ""
 
 

@@ -20,13 +20,12 @@ from assistant.config import Settings
 from assistant.db import Database, from_db_time, to_db_time, utc_now
 from assistant.errors import KBError
 from assistant.redaction import redact
-from assistant.types import Turn
+from assistant.types import TURN_ROLES, EscalationReason, Turn
 
 logger = logging.getLogger(__name__)
 
 OPEN, CLAIMED, RESOLVED = "open", "claimed", "resolved"
 STATUSES = (OPEN, CLAIMED, RESOLVED)
-TURN_ROLES = ("user", "assistant", "staff")
 SUMMARY_MAX_CHARS = 600
 _QUOTE_CHARS = 180
 
@@ -162,7 +161,7 @@ def ticket_priority(frustration_peak: float, reasons: Iterable[str], frustration
     """"urgent" for very frustrated customers, "high" when frustrated or on a sensitive topic."""
     if frustration_peak >= max(0.85, frustration_threshold):
         return "urgent"
-    if frustration_peak >= frustration_threshold or "sensitive_topic" in set(reasons):
+    if frustration_peak >= frustration_threshold or EscalationReason.SENSITIVE_TOPIC in set(reasons):
         return "high"
     return "normal"
 

@@ -4,8 +4,39 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal, get_args
+
+AnswerMode = Literal["llm", "extractive", "handoff", "error", "none"]
+"""How `Assistant.reply` produced an Answer:
+- "llm": the chat model wrote it from the retrieved passages, with checked [n] citations (or it abstained);
+- "extractive": the best supporting passages, quoted and cited, or the abstain phrase (no LLM configured,
+  or the LLM failed and `Answer.notice` says so);
+- "handoff": the reply that hands the customer over to a person (a ticket was opened or extended);
+- "error": the search or the assistant failed; the reply apologises and offers a person;
+- "none": there was nothing to answer (an empty or invisible-only message).
+"""
+ANSWER_MODES: tuple[AnswerMode, ...] = get_args(AnswerMode)
+ANSWERING_MODES: tuple[AnswerMode, ...] = ("llm", "extractive")  # the modes that answer from the help centre
+
+TurnRole = Literal["user", "assistant", "staff"]  # the customer, the assistant, a support person
+TURN_ROLES: tuple[TurnRole, ...] = get_args(TurnRole)
+
+
+class EscalationReason(StrEnum):
+    """Why a reply hands over to a person or offers one; strongest first. Plain strings when stored."""
+
+    ASKED_FOR_HUMAN = "asked_for_human"        # the customer asked for a person
+    SENSITIVE_TOPIC = "sensitive_topic"        # billing dispute, account security, legal threat, data deletion
+    OFFER_ACCEPTED = "offer_accepted"          # the customer accepted an offered person
+    ALREADY_HANDED_OFF = "already_handed_off"  # a ticket is already open for this conversation
+    LOW_CONFIDENCE = "low_confidence"          # weak evidence, an unsupported claim, or no answer in the help centre
+    FRUSTRATION = "frustration"
+    LOOP = "loop"                              # the customer repeats or rephrases, or says it did not help
+    FRUSTRATION_RISING = "frustration_rising"  # frustration kept rising after a declined offer
+    STORE_UNAVAILABLE = "store_unavailable"    # the help centre could not be searched
+    ERROR = "error"                            # the assistant failed for another reason
 
 
 def _frozen_map(values: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
@@ -73,7 +104,7 @@ class EscalationDecision:
 
     escalate: bool                       # hand off now (explicit request, sensitive topic, accepted offer)
     confidence: float                    # 0..1, calibrated answer confidence, shown to staff
-    reasons: tuple[str, ...] = ()        # "low_confidence", "frustration", "asked_for_human", "loop", "sensitive_topic"
+    reasons: tuple[str, ...] = ()        # EscalationReason values, strongest first
     offer: bool = False                  # offer a person without hiding the answer
     signals: Mapping[str, float] = field(default_factory=_frozen_map)
 
@@ -88,7 +119,7 @@ class EscalationDecision:
 class Turn:
     """One message of a conversation."""
 
-    role: str        # "user" | "assistant"
+    role: TurnRole
     content: str
 
 
@@ -103,7 +134,7 @@ class Answer:
     confidence: float
     escalation: EscalationDecision
     grounded: bool = True          # False when the assistant abstained ("not in the help centre")
-    mode: str = "extractive"       # "llm" | "extractive"
+    mode: AnswerMode = "extractive"  # see AnswerMode
     session_id: str = ""
     search_query: str = ""         # the (possibly condensed) query actually used for retrieval
     notice: str = ""               # e.g. the fallback reason when the LLM failed

@@ -13,16 +13,7 @@ from dataclasses import dataclass, replace
 
 from assistant.config import Settings
 from assistant.types import EscalationDecision
-
-# Reasons, in the order they are reported (strongest first).
-ASKED_FOR_HUMAN = "asked_for_human"
-SENSITIVE_TOPIC = "sensitive_topic"
-OFFER_ACCEPTED = "offer_accepted"
-ALREADY_HANDED_OFF = "already_handed_off"
-LOW_CONFIDENCE = "low_confidence"
-FRUSTRATION = "frustration"
-LOOP = "loop"
-FRUSTRATION_RISING = "frustration_rising"
+from assistant.types import EscalationReason as Reason
 
 REOFFER_MARGIN = 0.2   # after a decline, frustration must pass threshold + this, and exceed its level at the decline
 REOFFER_CEILING = 0.95
@@ -81,11 +72,11 @@ def soft_reasons(signals: EscalationSignals, settings: Settings) -> tuple[str, .
     """The reasons that warrant offering a person (not handing off by themselves)."""
     reasons = []
     if signals.confidence < settings.confidence_threshold or not signals.grounded:
-        reasons.append(LOW_CONFIDENCE)
+        reasons.append(Reason.LOW_CONFIDENCE)
     if signals.frustration >= settings.frustration_threshold:
-        reasons.append(FRUSTRATION)
+        reasons.append(Reason.FRUSTRATION)
     if signals.loop:
-        reasons.append(LOOP)
+        reasons.append(Reason.LOOP)
     return tuple(reasons)
 
 
@@ -105,14 +96,14 @@ def decide(signals: EscalationSignals, settings: Settings,
            state: EscalationState = EscalationState()) -> tuple[EscalationDecision, EscalationState]:
     """The decision for this message and the conversation state after it."""
     soft = soft_reasons(signals, settings)
-    strong = ((ASKED_FOR_HUMAN,) if signals.asked_for_human else ()) + (
-        (SENSITIVE_TOPIC,) if signals.sensitive_topics else ())
+    strong = ((Reason.ASKED_FOR_HUMAN,) if signals.asked_for_human else ()) + (
+        (Reason.SENSITIVE_TOPIC,) if signals.sensitive_topics else ())
     if state.handed_off:
-        return _decision(signals, (ALREADY_HANDED_OFF, *strong, *soft), escalate=True), state
+        return _decision(signals, (Reason.ALREADY_HANDED_OFF, *strong, *soft), escalate=True), state
     if strong:
         return _decision(signals, strong + soft, escalate=True), _handed_off(state)
     if signals.offer_accepted is True:
-        return (_decision(signals, (OFFER_ACCEPTED, *state.offered_reasons, *soft), escalate=True),
+        return (_decision(signals, (Reason.OFFER_ACCEPTED, *state.offered_reasons, *soft), escalate=True),
                 _handed_off(state))
     if signals.offer_accepted is False and (state.offer_pending or state.offers):
         state = replace(state, offer_pending=False, declined=True, declined_reasons=state.offered_reasons,
@@ -125,8 +116,8 @@ def decide(signals: EscalationSignals, settings: Settings,
     fresh = tuple(r for r in soft if r not in state.declined_reasons)
     if fresh:  # declined for one reason; a different one has appeared since
         return _decision(signals, fresh + soft, offer=True), _offered(state, fresh)
-    if FRUSTRATION in soft and signals.frustration >= _reoffer_bar(state, settings):
-        reasons = (FRUSTRATION_RISING, *soft)
+    if Reason.FRUSTRATION in soft and signals.frustration >= _reoffer_bar(state, settings):
+        reasons = (Reason.FRUSTRATION_RISING, *soft)
         return _decision(signals, reasons, offer=True), _offered(state, reasons)
     return _decision(signals, soft), state
 

@@ -43,8 +43,3 @@ def detect_sensitive_topics(text: str, topics: Iterable[str]) -> tuple[str, ...]
     """The configured topics whose cues occur in `text` (any of the five languages), in `topics` order."""
     return tuple(topic for topic in validate_topics(topics) if _matcher(topic).find(text))
 
-
-def matched_cues(text: str, topic: str) -> tuple[str, ...]:
-    """The cue phrases of one topic found in `text` (for staff-facing explanations and debugging)."""
-    validate_topics((topic,))
-    return tuple(dict.fromkeys(m.phrase for m in _matcher(topic).find(text)))

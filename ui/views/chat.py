@@ -10,7 +10,7 @@ import streamlit as st
 
 from assistant.config import Settings
 from assistant.phrases import language_name, phrase
-from assistant.types import Answer
+from assistant.types import ANSWERING_MODES, Answer
 from ui.render import citation_heading, message_html, quote_html
 from ui.resources import Resources
 from ui.strings import UI_LANGUAGES, direction, t
@@ -90,7 +90,7 @@ def _render_entry(res: Resources, entry: dict, lang: str, is_last: bool) -> None
                 on_click=_answer_offer, args=(res, entry, True),
             )
             row.button(t("no_thanks", lang), key="help_offer_no", on_click=_answer_offer, args=(res, entry, False))
-        if answer.message_index >= 0 and answer.mode in ("llm", "extractive"):
+        if answer.message_index >= 0 and answer.mode in ANSWERING_MODES:
             _render_feedback(res, answer, lang)
 
 
