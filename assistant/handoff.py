@@ -1,9 +1,10 @@
-"""Handoff tickets: a redacted copy of the conversation for staff, a queue, and its states.
+"""Handoff tickets in the application database: open, extend, claim, resolve, and the staff queue.
 
 A ticket moves open -> claimed -> resolved (or open -> resolved). A session has at most one
 active (open or claimed) ticket: handing off again returns that ticket with the new turns added.
 Everything stored is redacted first (`assistant.redaction`), so the database never holds the
-customer's email, phone, card or IBAN.
+customer's email, phone, card or IBAN. The ticket itself is in assistant/tickets.py, its summary
+and priority in assistant/triage.py (both importable from here too).
 """
 
 from __future__ import annotations
@@ -18,16 +19,27 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.db import Database, from_db_time, to_db_time, utc_now
-from assistant.errors import KBError
 from assistant.redaction import redact
-from assistant.types import TURN_ROLES, EscalationReason, Turn
+from assistant.tickets import (
+    CLAIMED,
+    OPEN,
+    RESOLVED,
+    STATUSES,
+    Ticket,
+    TicketNotFoundError,
+    TicketSource,
+    TicketStateError,
+    source_dict,
+)
+from assistant.triage import SUMMARY_MAX_CHARS, clip, summarize_extractive, ticket_priority
+from assistant.types import TURN_ROLES, Turn
+
+__all__ = [
+    "CLAIMED", "OPEN", "RESOLVED", "STATUSES", "SUMMARY_MAX_CHARS", "Summarizer", "Ticket", "TicketNotFoundError",
+    "TicketSource", "TicketStateError", "TicketStore", "summarize_extractive", "ticket_priority",
+]
 
 logger = logging.getLogger(__name__)
-
-OPEN, CLAIMED, RESOLVED = "open", "claimed", "resolved"
-STATUSES = (OPEN, CLAIMED, RESOLVED)
-SUMMARY_MAX_CHARS = 600
-_QUOTE_CHARS = 180
 
 Summarizer = Callable[[Sequence[Turn], str], str]
 
@@ -60,74 +72,6 @@ _SCHEMA = [
 ]
 
 
-class TicketNotFoundError(KBError):
-    """No ticket has the id that was asked for."""
-
-
-class TicketStateError(KBError):
-    """The ticket is not in a state that allows the requested change (e.g. claiming a resolved one)."""
-
-
-@dataclass(frozen=True, slots=True)
-class TicketSource:
-    """A help-centre passage the assistant used before handing off."""
-
-    source: str
-    title: str
-    page: int | None
-    chunk_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class Ticket:
-    """A handoff to a person, as staff see it. `transcript` and `summary` are already redacted."""
-
-    ticket_id: str
-    session_id: str
-    created_at: datetime
-    updated_at: datetime
-    status: str                                  # "open" | "claimed" | "resolved"
-    claimed_by: str
-    resolved_by: str
-    language: str
-    summary: str
-    transcript: tuple[Turn, ...]
-    sources: tuple[TicketSource, ...]
-    confidence: float
-    reasons: tuple[str, ...]
-    frustration_trajectory: tuple[float, ...]
-    priority: str                                # "urgent" | "high" | "normal"
-
-    @property
-    def frustration_peak(self) -> float:
-        return max(self.frustration_trajectory, default=0.0)
-
-    @property
-    def active(self) -> bool:
-        return self.status in (OPEN, CLAIMED)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (webhook payloads, exports)."""
-        return {
-            "ticket_id": self.ticket_id,
-            "session_id": self.session_id,
-            "created_at": to_db_time(self.created_at),
-            "updated_at": to_db_time(self.updated_at),
-            "status": self.status,
-            "claimed_by": self.claimed_by,
-            "resolved_by": self.resolved_by,
-            "language": self.language,
-            "summary": self.summary,
-            "transcript": [{"role": t.role, "content": t.content} for t in self.transcript],
-            "sources": [_source_dict(s) for s in self.sources],
-            "confidence": self.confidence,
-            "reasons": list(self.reasons),
-            "frustration_trajectory": list(self.frustration_trajectory),
-            "frustration_peak": self.frustration_peak,
-            "priority": self.priority,
-        }
-
-
 @dataclass(frozen=True, slots=True)
 class _Handoff:
     """The validated, redacted inputs of one `TicketStore.create` call."""
@@ -138,32 +82,6 @@ class _Handoff:
     confidence: float
     reasons: tuple[str, ...]
     trajectory: tuple[float, ...]
-
-
-def summarize_extractive(transcript: Sequence[Turn], language: str, reasons: Iterable[str] = ()) -> str:
-    """A short staff summary: the customer's first question, their latest message, the reasons."""
-    # Redact before clipping: clipping first could cut a phone number in half and hide it from redact.
-    asked = [redact(t.content).strip() for t in transcript if t.role == "user" and t.content.strip()]
-    parts = []
-    if asked:
-        parts.append(f"Asked: {_clip(asked[0], _QUOTE_CHARS)}")
-        if len(asked) > 1 and asked[-1] != asked[0]:
-            parts.append(f"Latest: {_clip(asked[-1], _QUOTE_CHARS)}")
-    else:
-        parts.append("No customer message.")
-    reasons = list(reasons)
-    if reasons:
-        parts.append(f"Reasons: {', '.join(reasons)}")
-    return _clip(f"[{language}] " + " | ".join(parts), SUMMARY_MAX_CHARS)
-
-
-def ticket_priority(frustration_peak: float, reasons: Iterable[str], frustration_threshold: float) -> str:
-    """"urgent" for very frustrated customers, "high" when frustrated or on a sensitive topic."""
-    if frustration_peak >= max(0.85, frustration_threshold):
-        return "urgent"
-    if frustration_peak >= frustration_threshold or EscalationReason.SENSITIVE_TOPIC in set(reasons):
-        return "high"
-    return "normal"
 
 
 class TicketStore:
@@ -389,7 +307,7 @@ class TicketStore:
                 logger.exception("summarizer failed; using the extractive summary")
         if not text.strip():
             return summarize_extractive(transcript, language, reasons)
-        return _clip(redact(text.strip()), SUMMARY_MAX_CHARS)
+        return clip(redact(text.strip()), SUMMARY_MAX_CHARS)
 
 
 def _staff_name(staff: str) -> str:
@@ -438,21 +356,12 @@ def _merge(old: Sequence, new: Sequence) -> tuple:
     return old + new
 
 
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _source_dict(source: TicketSource) -> dict[str, Any]:
-    return {"source": source.source, "title": source.title, "page": source.page, "chunk_id": source.chunk_id}
-
-
 def _turns_json(turns: Sequence[Turn]) -> str:
     return json.dumps([{"role": t.role, "content": t.content} for t in turns], ensure_ascii=False)
 
 
 def _sources_json(sources: Sequence[TicketSource]) -> str:
-    return json.dumps([_source_dict(s) for s in sources], ensure_ascii=False)
+    return json.dumps([source_dict(s) for s in sources], ensure_ascii=False)
 
 
 def _row_to_ticket(row) -> Ticket:
