@@ -6,11 +6,9 @@ The UI and the CLI both go through this class; it never imports Streamlit.
 from __future__ import annotations
 
 import logging
-import re
 import threading
-import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -18,10 +16,11 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from assistant.claim_support import SupportModel, answer_support, default_support_model
 from assistant.confidence import ConfidenceModel, default_confidence_model
 from assistant.config import Settings
+from assistant.conversation_log import ConversationLog
+from assistant.db import Database
 from assistant.errors import KBError, ProviderError, StoreUnavailableError
 from assistant.escalation import (
     EscalationSignals,
-    EscalationState,
     FrustrationDetector,
     asks_for_human,
     decide,
@@ -31,51 +30,27 @@ from assistant.escalation import (
 )
 from assistant.extractive import Draft, compose_extractive
 from assistant.followups import offline_search_query, refers_back
-from assistant.generation import condense_question, generate_answer, summarize_with_llm
+from assistant.generation import condense_question, generate_answer
+from assistant.handoff import TicketStore
+from assistant.handover import Handover
 from assistant.language import detect_language
+from assistant.models import make_chat_model, make_embeddings
 from assistant.phrases import phrase
-from assistant.retrieval import HybridRetriever, RetrievalResult
+from assistant.retrieval import HybridRetriever, RetrievalResult, make_retriever
+from assistant.session import SessionState, clean_message
+from assistant.store import open_store
 from assistant.types import ANSWERING_MODES, Answer, EscalationDecision, Turn
 from assistant.types import EscalationReason as Reason
+from assistant.webhook import WebhookOutbox
+
+__all__ = ["Assistant", "SessionState", "TokenCallback", "clean_message"]
 
 logger = logging.getLogger(__name__)
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 TokenCallback = Callable[[str], None]
 # Reasons that only restate an earlier handoff (plus soft signals): no new ticket, no repeated notice.
 _WAITING_REASONS = {Reason.ALREADY_HANDED_OFF, Reason.LOW_CONFIDENCE, Reason.FRUSTRATION, Reason.LOOP,
                     Reason.FRUSTRATION_RISING}
-
-
-@dataclass
-class SessionState:
-    """What the assistant remembers about one conversation (in memory; the log is persisted)."""
-
-    turns: list[Turn] = field(default_factory=list)
-    user_vectors: list[np.ndarray] = field(default_factory=list)
-    frustration: list[float] = field(default_factory=list)
-    escalation: EscalationState = field(default_factory=EscalationState)
-    language: str = "en"
-    last_sources: tuple = ()
-    last_confidence: float = 0.0
-    last_reasons: tuple[str, ...] = ()
-    ticket_id: str = ""
-
-    @property
-    def user_messages(self) -> list[str]:
-        return [t.content for t in self.turns if t.role == "user"]
-
-
-def clean_message(message: str, limit: int) -> tuple[str, bool]:
-    """Drop lone surrogates, control and invisible format characters; cap the length.
-
-    Returns (text, was_truncated). A message of only invisible characters becomes empty.
-    """
-    text = (message or "").encode("utf-8", "ignore").decode("utf-8")  # lone surrogates cannot be embedded
-    text = "".join(ch for ch in _CONTROL.sub("", text) if unicodedata.category(ch) != "Cf").strip()
-    if len(text) > limit:
-        return text[:limit], True
-    return text, False
 
 
 class Assistant:
@@ -86,9 +61,9 @@ class Assistant:
         settings: Settings,
         retriever: HybridRetriever,
         chat_model: BaseChatModel | None = None,
-        tickets=None,
-        log=None,
-        outbox=None,
+        tickets: TicketStore | None = None,
+        log: ConversationLog | None = None,
+        outbox: WebhookOutbox | None = None,
         frustration: FrustrationDetector | None = None,
         confidence_model: ConfidenceModel | None = None,
         support_model: SupportModel | None = None,
@@ -103,6 +78,7 @@ class Assistant:
         self.frustration = frustration or FrustrationDetector(retriever.embeddings)
         self.confidence_model = confidence_model or default_confidence_model()
         self.support_model = support_model or default_support_model()
+        self.handover = Handover(tickets, outbox, chat_model)
         self._sessions: dict[str, SessionState] = {}
         self._lock = threading.Lock()
 
@@ -110,14 +86,6 @@ class Assistant:
 
     @classmethod
     def from_settings(cls, settings: Settings, chat_model: BaseChatModel | None = None) -> Assistant:
-        from assistant.conversation_log import ConversationLog
-        from assistant.db import Database
-        from assistant.handoff import TicketStore
-        from assistant.models import make_chat_model, make_embeddings
-        from assistant.retrieval import make_retriever
-        from assistant.store import open_store
-        from assistant.webhook import WebhookOutbox
-
         store = open_store(settings, make_embeddings(settings))
         db = Database.from_settings(settings)
         outbox = None
@@ -210,15 +178,7 @@ class Assistant:
         """Already handed off: answer normally and add the new turns to the open ticket."""
         answer = self._log_assistant(session_id, answer)
         state.turns.append(Turn("assistant", answer.text))
-        if self.tickets is not None:
-            try:
-                self.tickets.append_turns(state.ticket_id, state.turns[-2:])
-                position = self.tickets.queue_position(state.ticket_id)
-            except KBError:  # the ticket was resolved meanwhile: nothing to add to
-                logger.info("ticket %s no longer active", state.ticket_id)
-                return answer
-            answer = replace(answer, ticket_id=state.ticket_id, queue_position=position)
-        return answer
+        return self.handover.add_to_ticket(state, answer)
 
     def _search_query(self, state: SessionState, text: str) -> str:
         previous = state.user_messages[-1] if state.user_messages else None
@@ -327,49 +287,7 @@ class Assistant:
         self, session_id: str, state: SessionState, language: str, reasons: tuple[str, ...], lead: str,
         base: Answer | None = None,
     ) -> Answer:
-        ticket_id, ahead = self._create_ticket(session_id, state, language, reasons)
-        text = phrase("handoff", language, ahead=ahead)
-        if lead:
-            text = f"{lead}\n\n{text}"
-        decision = EscalationDecision(
-            escalate=True, confidence=state.last_confidence, reasons=tuple(reasons),
-            signals=dict(base.escalation.signals) if base else {"asked_for_human": 1.0},
-        )
-        answer = base or Answer(
-            text="", citations=(), retrieved=(), language=language, confidence=state.last_confidence,
-            escalation=decision, grounded=False, mode="handoff", session_id=session_id,
-        )
-        answer = replace(answer, text=text, escalation=decision, ticket_id=ticket_id, queue_position=ahead)
-        state.turns.append(Turn("assistant", text))
-        return self._log_assistant(session_id, answer)
-
-    def _create_ticket(self, session_id: str, state: SessionState, language: str, reasons) -> tuple[str, int]:
-        if self.tickets is None:
-            return "", 0
-        from assistant.handoff import summarize_extractive
-
-        summary = ""
-        if self.chat_model is not None:
-            try:
-                summary = summarize_with_llm(self.chat_model, state.turns, reasons)
-            except ProviderError:
-                logger.warning("LLM summary failed; using the extractive summary")
-        if not summary:
-            summary = summarize_extractive(state.turns, language, reasons)
-        sources = tuple(
-            {"source": c.source, "title": c.title, "page": c.page or 0, "chunk_id": c.chunk_id}
-            for c in state.last_sources
-        )
-        ticket = self.tickets.create(
-            session_id=session_id, transcript=list(state.turns), language=language, summary=summary,
-            sources=sources, confidence=state.last_confidence, reasons=tuple(reasons),
-            frustration_trajectory=tuple(state.frustration),
-        )
-        state.ticket_id = ticket.ticket_id
-        state.escalation = replace(state.escalation, handed_off=True, offer_pending=False)
-        if self.outbox is not None:
-            self.outbox.enqueue(ticket)  # stored first; the background worker delivers and retries
-        return ticket.ticket_id, self.tickets.queue_position(ticket.ticket_id)
+        return self._log_assistant(session_id, self.handover.hand_off(session_id, state, language, reasons, lead, base))
 
     # ---- small helpers ----------------------------------------------------------------------
 

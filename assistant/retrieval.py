@@ -34,7 +34,7 @@ from assistant.language import detect_language
 from assistant.language_directions import direction_matrix
 from assistant.lexical import BM25Index
 from assistant.models import make_embeddings
-from assistant.store import VectorStore
+from assistant.store import VectorStore, open_store
 from assistant.types import Chunk, RetrievedChunk
 from assistant.vectors import embed_query_vector, unit, unit_rows
 
@@ -246,7 +246,5 @@ def _asdict(params: FusionParams) -> dict[str, object]:
 def make_retriever(settings: Settings, store: VectorStore | None = None) -> HybridRetriever:
     """The retriever for the configured store (opens it when not given)."""
     if store is None:
-        from assistant.store import open_store
-
         store = open_store(settings, make_embeddings(settings))
     return HybridRetriever(store, settings.languages)
