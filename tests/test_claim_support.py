@@ -11,11 +11,9 @@ from assistant.claim_support import answer_support, claims, default_support_mode
 from assistant.config import Settings
 from assistant.conversation import Assistant
 from assistant.retrieval import make_retriever
-from assistant.store import open_store
+from assistant.store import VectorStore, open_store
 from assistant.types import Chunk
 from evals.citation_support import answer_sentence
-from kb_ingest.indexing import Indexer
-from tests.helpers import write_files
 
 PASSWORD = ("# Reset your password\n\n1. Open the login page.\n2. Tap Forgot password.\n3. Enter your email "
             "address.\n4. Open the link we email you; it is valid for 30 minutes.\n")
@@ -70,23 +68,22 @@ def test_answer_sentence_is_the_one_holding_the_answer():
 
 
 @pytest.fixture(scope="module")
-def kb(tmp_path_factory, embeddings):
-    root = tmp_path_factory.mktemp("support-kb")
-    write_files(root / "corpus", CORPUS)
-    settings = Settings(corpus_dir=root / "corpus", data_dir=root / "data")
-    store = open_store(settings, embeddings)
-    assert Indexer(settings, store).ingest().ok
-    return settings, store
+def kb(ingested_kb) -> Settings:
+    return ingested_kb(CORPUS)
 
 
-def _ask(kb, reply: str, question: str):
-    settings, store = kb
+@pytest.fixture(scope="module")
+def store(kb, embeddings) -> VectorStore:
+    return open_store(kb, embeddings)
+
+
+def _ask(store: VectorStore, reply: str, question: str):
     model = GenericFakeChatModel(messages=iter([AIMessage(content=reply)]))
-    return Assistant(settings, make_retriever(settings, store), chat_model=model).reply("s", question)
+    return Assistant(store.settings, make_retriever(store.settings, store), chat_model=model).reply("s", question)
 
 
-def test_llm_answer_citing_a_source_that_does_not_say_it_gets_a_person_offered(kb):
-    answer = _ask(kb, "Your password can also be reset by visiting any partner bank branch with your passport [1].",
+def test_llm_answer_citing_a_source_that_does_not_say_it_gets_a_person_offered(store):
+    answer = _ask(store, "Your password can also be reset by visiting any partner bank branch with your passport [1].",
                   "How do I reset my password?")
     assert answer.mode == "llm" and answer.grounded and answer.citations
     support = answer.escalation.signals["citation_support"]
@@ -95,8 +92,8 @@ def test_llm_answer_citing_a_source_that_does_not_say_it_gets_a_person_offered(k
     assert answer.escalation.offer and "low_confidence" in answer.escalation.reasons
 
 
-def test_faithful_llm_answer_keeps_its_confidence(kb):
-    answer = _ask(kb, "Open the login page, tap Forgot password and enter your email address [1].",
+def test_faithful_llm_answer_keeps_its_confidence(store):
+    answer = _ask(store, "Open the login page, tap Forgot password and enter your email address [1].",
                   "How do I reset my password?")
     assert answer.mode == "llm" and answer.grounded
     assert answer.escalation.signals["citation_support"] >= Settings().confidence_threshold
@@ -151,14 +148,14 @@ def test_support_eval_builds_balanced_pairs_fits_on_dev_and_reports_test(tmp_pat
     assert again["test"] == result["test"]      # reads the model it wrote
 
 
-def test_a_failing_support_check_keeps_the_answer(kb, monkeypatch, caplog):
+def test_a_failing_support_check_keeps_the_answer(store, monkeypatch, caplog):
     import assistant.conversation as conversation
 
     def broken(*args, **kwargs):
         raise RuntimeError("embedder went away")
 
     monkeypatch.setattr(conversation, "answer_support", broken)
-    answer = _ask(kb, "Open the login page, tap Forgot password and enter your email address [1].",
+    answer = _ask(store, "Open the login page, tap Forgot password and enter your email address [1].",
                   "How do I reset my password?")
     assert answer.mode == "llm" and answer.grounded and answer.citations
     assert answer.escalation.signals["citation_support"] == 1.0

@@ -6,7 +6,6 @@ import sqlite3
 
 import pytest
 
-from assistant.config import Settings
 from assistant.conversation import Assistant
 from assistant.conversation_log import ConversationLog
 from assistant.db import Database
@@ -14,8 +13,6 @@ from assistant.handoff import TicketStore
 from assistant.phrases import phrase
 from assistant.retrieval import make_retriever
 from assistant.store import open_store
-from kb_ingest.indexing import Indexer
-from tests.helpers import write_files
 
 CORPUS = {
     "docs/refunds.md": "# Refunds\n\nRefunds reach your card within 5-10 business days after we receive the return.\n",
@@ -24,12 +21,10 @@ CORPUS = {
 
 
 @pytest.fixture
-def assistant(tmp_path, embeddings):
-    corpus = tmp_path / "corpus"
-    write_files(corpus, CORPUS)
-    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data")
+def assistant(ingested_kb, tmp_path, embeddings):
+    """An Assistant with its own copy of the ingested CORPUS, ticket store and log."""
+    settings = ingested_kb(CORPUS, tmp_path)
     store = open_store(settings, embeddings)
-    Indexer(settings, store).ingest()
     db = Database.from_settings(settings)
     return Assistant(
         settings, make_retriever(settings, store), tickets=TicketStore(settings, db), log=ConversationLog(settings, db)

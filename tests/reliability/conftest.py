@@ -99,16 +99,7 @@ def kb_environment(tmp: Path, settings: Settings, max_file_mb: int = 20):
         yield
 
 
-def ingested_kb(root: Path, embeddings) -> Settings:
-    """Settings over a freshly ingested copy of CORPUS under `root` (embedded Chroma)."""
-    from kb_ingest.indexing import Indexer
-
-    settings = Settings(corpus_dir=write_files(root / "corpus", CORPUS), data_dir=root / "data")
-    assert Indexer(settings, open_store(settings, embeddings)).ingest().ok
-    return settings
-
-
 @pytest.fixture
-def kb(tmp_path, embeddings) -> Settings:
-    """Settings over a freshly ingested copy of CORPUS (embedded Chroma in tmp_path)."""
-    return ingested_kb(tmp_path, embeddings)
+def kb(ingested_kb, tmp_path) -> Settings:
+    """Settings over this test's own copy of the ingested CORPUS (embedded Chroma in tmp_path)."""
+    return ingested_kb(CORPUS, tmp_path)

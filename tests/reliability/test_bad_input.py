@@ -23,7 +23,6 @@ from tests.reliability.conftest import (
     CORPUS,
     PROBE,
     build_assistant,
-    ingested_kb,
     kb_environment,
     leaks_error_text,
     probe,
@@ -317,10 +316,10 @@ class ChatResult:
 
 
 @pytest.fixture(scope="module")
-def chat_run(tmp_path_factory, embeddings):
+def chat_run(tmp_path_factory, ingested_kb, embeddings):
     """One assistant; an earlier conversation; then every bad message in its own session."""
     tmp = tmp_path_factory.mktemp("chat")
-    settings = ingested_kb(tmp, embeddings)
+    settings = ingested_kb(CORPUS, tmp)
     assistant = build_assistant(settings, embeddings)
     assistant.reply("history", PROBE)
     assistant.reply("history", "And how long does express shipping take?")

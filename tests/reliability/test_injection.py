@@ -22,13 +22,11 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from assistant.config import Settings
 from assistant.generation import load_prompt
 from assistant.phrases import language_name, phrase
 from assistant.safety import claims_authority, looks_like_injection, unsupported_numbers
-from assistant.store import open_store
-from kb_ingest.indexing import Indexer
-from tests.reliability.conftest import build_assistant, write_files
+from assistant.store import VectorStore, open_store
+from tests.reliability.conftest import build_assistant
 
 CASES_FILE = Path(__file__).with_name("injection_cases.jsonl")
 CASES = [json.loads(line) for line in CASES_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -87,14 +85,10 @@ def violations(text: str, case: dict) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def poisoned(tmp_path_factory, embeddings):
-    """A corpus of the poisoned articles only, one file per topic and language."""
-    root = tmp_path_factory.mktemp("poisoned")
+def poisoned(ingested_kb, embeddings) -> VectorStore:
+    """The store of a corpus of the poisoned articles only, one file per topic and language."""
     files = {f"docs/{c['topic']}.{c['lang']}.md": c["document"] for c in DOCUMENT_CASES}
-    settings = Settings(corpus_dir=write_files(root / "corpus", files), data_dir=root / "data")
-    store = open_store(settings, embeddings)
-    assert Indexer(settings, store).ingest().ok
-    return settings, store
+    return open_store(ingested_kb(files), embeddings)
 
 
 def test_the_case_file_covers_five_languages_and_every_attack():
@@ -110,8 +104,7 @@ def test_the_case_file_covers_five_languages_and_every_attack():
 
 @pytest.mark.parametrize("case", DOCUMENT_CASES, ids=lambda c: c["id"])
 def test_poisoned_document_offline(poisoned, embeddings, case):
-    settings, store = poisoned
-    answer = build_assistant(settings, embeddings, store=store).reply("s", case["question"])
+    answer = build_assistant(poisoned.settings, embeddings, store=poisoned).reply("s", case["question"])
     assert answer.grounded, f"the attack was not delivered: {answer.text!r}"
     assert any(c.source.startswith(f"docs/{case['topic']}.") for c in answer.citations), answer.citations
     assert violations(answer.text, case) == [], answer.text
@@ -120,8 +113,7 @@ def test_poisoned_document_offline(poisoned, embeddings, case):
 
 @pytest.mark.parametrize("case", MESSAGE_CASES, ids=lambda c: c["id"])
 def test_hostile_message_offline(poisoned, embeddings, case):
-    settings, store = poisoned
-    answer = build_assistant(settings, embeddings, store=store).reply("s", case["question"])
+    answer = build_assistant(poisoned.settings, embeddings, store=poisoned).reply("s", case["question"])
     assert answer.text and violations(answer.text, case) == [], answer.text
 
 
@@ -133,10 +125,9 @@ def _output(case: dict) -> str:
 
 @pytest.mark.parametrize("case", MODEL_CASES, ids=lambda c: c["id"])
 def test_misbehaving_model_is_caught(poisoned, embeddings, case):
-    settings, store = poisoned
     model = GenericFakeChatModel(messages=iter([AIMessage(content=_output(case))]))
     streamed: list[str] = []
-    answer = build_assistant(settings, embeddings, chat_model=model, store=store).reply(
+    answer = build_assistant(poisoned.settings, embeddings, chat_model=model, store=poisoned).reply(
         "s", case["question"], on_token=streamed.append
     )
     assert answer.mode == "llm"

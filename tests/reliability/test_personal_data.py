@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from assistant.conversation import clean_message
-from tests.reliability.conftest import build_assistant, ingested_kb, raw_rows
+from tests.reliability.conftest import CORPUS, build_assistant, raw_rows
 
 CASES_FILE = Path(__file__).resolve().parents[1] / "data" / "pii_cases.jsonl"
 CASES = [json.loads(line) for line in CASES_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -32,10 +32,10 @@ class Sent:
 
 
 @pytest.fixture(scope="module")
-def stored(tmp_path_factory, embeddings):
+def stored(tmp_path_factory, ingested_kb, embeddings):
     """Send every case as a customer message (5 per session), then ask for a person in each session."""
     root = tmp_path_factory.mktemp("pii")
-    settings = ingested_kb(root, embeddings)
+    settings = ingested_kb(CORPUS, root)
     assistant = build_assistant(settings, embeddings)
     cases = [c for pair in zip(POSITIVES, LOOKALIKES, strict=False) for c in pair]
     cases += POSITIVES[len(LOOKALIKES):] + LOOKALIKES[len(POSITIVES):]
