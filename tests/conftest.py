@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from assistant.config import Settings
 from assistant.store import open_store
 from kb_ingest.indexing import Indexer
+from kb_ingest.records import FileTable
 from tests.helpers import write_files
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -56,9 +58,10 @@ def ingested_kb(tmp_path_factory, embeddings) -> Callable[..., Settings]:
 
     Each distinct corpus is ingested once per run (real files, `Indexer`, embedded Chroma); every call
     copies that corpus and data directory to `root` (default: a fresh temp dir), so tests that write
-    (tickets, logs, re-ingests) never see each other's changes.
+    (tickets, logs, re-ingests) never see each other's changes. The copy is what `kb ingest` would
+    leave in `root`: re-ingesting it finds every file unchanged.
     """
-    templates: dict[tuple, Path] = {}
+    templates: dict[tuple, tuple[Path, str]] = {}  # corpus -> (template dir, record-manager namespace)
 
     def make(corpus: Corpus, root: Path | None = None) -> Settings:
         key = tuple(sorted((path, content if isinstance(content, bytes) else content.encode())
@@ -66,11 +69,24 @@ def ingested_kb(tmp_path_factory, embeddings) -> Callable[..., Settings]:
         if key not in templates:
             template = tmp_path_factory.mktemp("kb-template")
             settings = Settings(corpus_dir=write_files(template / "corpus", dict(corpus)), data_dir=template / "data")
-            assert Indexer(settings, open_store(settings, embeddings)).ingest().ok
-            templates[key] = template
+            indexer = Indexer(settings, open_store(settings, embeddings))
+            assert indexer.ingest().ok
+            templates[key] = template, indexer.files.namespace
+        template, namespace = templates[key]
         root = root if root is not None else tmp_path_factory.mktemp("kb")
         for part in ("corpus", "data"):
-            shutil.copytree(templates[key] / part, root / part)
-        return Settings(corpus_dir=root / "corpus", data_dir=root / "data")
+            shutil.copytree(template / part, root / part)
+        settings = Settings(corpus_dir=root / "corpus", data_dir=root / "data")
+        _move_file_records(FileTable(namespace, settings.record_db_path), template / "corpus", settings.corpus_dir)
+        return settings
 
     return make
+
+
+def _move_file_records(files: FileTable, old_root: Path, new_root: Path) -> None:
+    """The indexed-file records name their corpus folder: point the copied ones at the copy's corpus."""
+    moved = files.all(root=str(old_root.resolve()))
+    assert moved, f"Expected indexed files under {old_root} in the copied record database"
+    for entry in moved:
+        files.put(replace(entry, root=str(new_root.resolve())))
+        files.delete(entry.root, entry.source)

@@ -180,3 +180,15 @@ def test_cli_ingest_json_and_exit_codes(settings, corpus, monkeypatch, capsys):
     assert main(["sources", "--json"]) == 0
     listed = {row["source"]: row for row in json.loads(capsys.readouterr().out)}
     assert listed["faq/faq.csv"]["chunks"] == 1 and listed["docs/refunds.md"]["language"] == "en"
+
+
+def test_copies_from_the_ingested_kb_factory_are_complete_and_independent(ingested_kb, tmp_path, embeddings):
+    files = {"docs/refunds.md": "# Refunds\n\nRefunds reach your card within 5-10 business days.\n"}
+    first, second = ingested_kb(files, tmp_path / "a"), ingested_kb(files, tmp_path / "b")
+    counting = CountingEmbeddings(embeddings)
+    report = Indexer(first, open_store(first, counting)).ingest()
+    assert [r.status for r in report.files] == ["unchanged"] and counting.embedded == 0  # a complete index
+    write(first.corpus_dir / "docs" / "shipping.md", "# Shipping\n\nStandard shipping takes 3-7 business days.\n")
+    assert Indexer(first, open_store(first, embeddings)).ingest().chunks_added == 1
+    assert sources_in(open_store(second, embeddings)) == {"docs/refunds.md": 1}  # the other copy is untouched
+    assert not (second.corpus_dir / "docs" / "shipping.md").exists()
