@@ -193,15 +193,29 @@ class Assistant:
 
     def _draft(self, question: str, language: str, result: RetrievalResult, on_token: TokenCallback | None) -> Draft:
         if self.chat_model is None:
-            return compose_extractive(question, language, result.chunks)
+            return self._extractive(question, language, result)
         try:
             return generate_answer(
                 self.chat_model, question, language, result.chunks, on_token,
                 deadline_s=self.settings.llm_timeout_s * (self.settings.llm_max_retries + 1),
             )
         except ProviderError:
-            draft = compose_extractive(question, language, result.chunks)
+            draft = self._extractive(question, language, result)
             return replace(draft, notice=phrase("llm_unavailable", language))
+
+    def _extractive(self, question: str, language: str, result: RetrievalResult) -> Draft:
+        """Quote the sentences that answer, from the customer's-language version of a passage when one exists."""
+        hits = list(result.chunks)
+        if hits:
+            translated = self.retriever.in_language(hits[0], language, result.query_vector)
+            if translated is not None:
+                hits[0] = translated
+
+        def unit_scores(chunk_id: str) -> list[tuple[int, float]]:
+            scored = self.retriever.unit_scores(chunk_id, result.query_vector)
+            return [(view.position, cosine) for view, cosine in scored]
+
+        return compose_extractive(question, language, hits, unit_scores)
 
     def _citation_support(self, draft: Draft, language: str, result: RetrievalResult) -> float:
         """The weakest claim's support for a grounded LLM answer; 1.0 otherwise (extractive answers quote)."""

@@ -1,23 +1,46 @@
-"""Offline answers: the passages that best answer the question, quoted and cited as [n]."""
+"""Offline answers: the sentences that carry the answer, quoted whole and cited as [n].
+
+For the best passage the composer scores each answerable unit (sentence, list item, table row:
+assistant/text_units.py) by its vector's cosine to the question (the views built at ingest) plus
+the share of the question's words it contains, and quotes the best unit, whole. A list is quoted
+with its lead line, a lead line with its list, and a second sentence joins when it scores nearly
+as well. A FAQ row answers its own question, so a short FAQ answer is quoted whole. A second source
+is quoted only when it scores nearly as well as the first and shares the question's words.
+
+When the passage is in another language than the customer's and the same content exists in the
+customer's language (assistant/translations.py), the caller passes that translation first; otherwise
+the quote is labelled with its language.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.citations import chunk_body, make_citation
 from assistant.lexical import tokenize
 from assistant.phrases import language_name, phrase
 from assistant.safety import strip_injections
-from assistant.text_units import LIST_ITEM, units
-from assistant.types import AnswerMode, Citation, RetrievedChunk
+from assistant.text_units import is_list_unit, units
+from assistant.types import Citation, RetrievedChunk
 
-_FAQ = re.compile(r"^\s*Q:\s*(?P<q>.*?)\n\s*A:\s*(?P<a>.*)$", re.DOTALL)
-MAX_QUOTE_WORDS = 90
+MAX_QUOTE_WORDS = 70         # a quote is a few sentences, not a page
+FAQ_WHOLE_WORDS = 60         # a FAQ answer up to this long is quoted whole
+LEXICAL_WEIGHT = 0.02        # share of the question's words in a unit, on the cosine scale
+SECOND_UNIT_GAP = 0.03
+MAX_LIST_ITEMS = 8
+CANDIDATES = 3               # passages whose sentences compete for the quote
+CANDIDATE_GAP = 0.0          # ... when they score this close to the best passage
+UNIT_WEIGHT = 1.0            # how much a passage's best sentence counts beyond the passage's own score
 SECOND_PASSAGE_GAP = 0.03    # a second source is quoted only when it scores nearly as well as the first
 SECOND_PASSAGE_OVERLAP = 0.4
-SAME_LANGUAGE_GAP = 0.02     # how much score a passage in the customer's own language may give up
+_FAQ = re.compile(r"^\s*Q:\s*(?P<q>.*?)\n\s*A:\s*(?P<a>.*)$", re.DOTALL)
+_EMPHASIS = re.compile(r"[*_`]+")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+
+# (chunk id) -> [(unit position, cosine to the question)], from the retriever's views; may be empty.
+UnitScorer = Callable[[str], Sequence[tuple[int, float]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +50,7 @@ class Draft:
     text: str
     citations: tuple[Citation, ...]
     grounded: bool
-    mode: AnswerMode     # "llm" or "extractive"
+    mode: str
     notice: str = ""
 
 
@@ -37,59 +60,131 @@ def _overlap(query_terms: set[str], text: str) -> float:
     return len(query_terms & set(tokenize(text))) / len(query_terms)
 
 
-def best_passage(question: str, hit: RetrievedChunk) -> tuple[str, float]:
-    """The window of consecutive parts that best covers the question, and its term overlap."""
-    body = strip_injections(chunk_body(hit.chunk.text))
-    faq = _FAQ.match(body)
-    if faq:  # a FAQ entry answers its own question: quote the whole answer
-        return faq.group("a").strip(), _overlap(set(tokenize(question)), faq.group("q") + " " + faq.group("a"))
+def _words(parts: Sequence[str]) -> int:
+    return sum(len(p.split()) for p in parts)
+
+
+def _plain(unit: str) -> str:
+    return _EMPHASIS.sub("", _LINK.sub(r"\1", unit)).strip()
+
+
+def leads_on(unit: str) -> bool:
+    """A unit that introduces what follows: "Good to know:", a bold pseudo-heading, a question."""
+    plain = _plain(unit)
+    bold_only = unit.strip().startswith("**") and unit.rstrip(" .").endswith("**")
+    return plain.endswith((":", "?", "؟")) or bold_only
+
+
+def _says_little(unit: str) -> bool:
+    """Only a link or a short lead-in: a poor quote on its own."""
+    return len(_plain(_LINK.sub("", unit)).split()) < 3
+
+
+def best_passage(
+    question: str, hit: RetrievedChunk, unit_scores: Sequence[tuple[int, float]] = ()
+) -> tuple[str, float, float]:
+    """The whole units of `hit` that best answer `question`: (quote, share of the question's words in it,
+    cosine of its best unit to the question, or the chunk's own cosine without unit scores).
+
+    `unit_scores` are (position, cosine) of the chunk's views; positions count the units of the body
+    from 1 (0 is a FAQ row's question), as kb_ingest/views.py numbers them.
+    """
+    terms = set(tokenize(question))
+    faq = _FAQ.match(hit.chunk.text)
+    body = strip_injections(faq.group("a") if faq else chunk_body(hit.chunk.text)).strip()
+    cosines = dict(unit_scores)
+    if faq and len(body.split()) <= FAQ_WHOLE_WORDS:
+        strength = max(cosines.values(), default=hit.dense_score)
+        return body, _overlap(terms, faq.group("q") + " " + body), strength
     parts = units(body)
     if not parts:
-        return "", 0.0
-    terms = set(tokenize(question))
-    # Start where a short stretch (this unit and the next two) covers most of the question.
-    scores = [_overlap(terms, " ".join(parts[i : i + 3])) + 0.1 * _overlap(terms, parts[i]) for i in range(len(parts))]
-    start = max(range(len(parts)), key=lambda i: (scores[i], -i))
-    # Grow the window forward (steps and explanations follow their lead sentence).
-    end, words = start, len(parts[start].split())
-    while end + 1 < len(parts) and words + len(parts[end + 1].split()) <= MAX_QUOTE_WORDS:
+        return "", 0.0, 0.0
+    neutral = min(cosines.values()) if cosines else hit.dense_score
+    scores = [cosines.get(i, neutral) + LEXICAL_WEIGHT * _overlap(terms, part) - (1.0 if _says_little(part) else 0.0)
+              for i, part in enumerate(parts, 1)]
+    best = max(range(len(parts)), key=lambda i: (scores[i], -i))
+    chosen = _expand(parts, scores, best)
+    passage = ("\n" if any(is_list_unit(parts[i]) for i in chosen) else " ").join(parts[i] for i in chosen)
+    return passage, _overlap(terms, passage), cosines.get(best + 1, neutral)
+
+
+def _expand(parts: list[str], scores: list[float], best: int) -> list[int]:
+    """The best unit plus what it needs: its list (and the list's lead line), what it leads on to, or a
+    second sentence that scores nearly as well (in the passage's order)."""
+    if is_list_unit(parts[best]) or (leads_on(parts[best]) and best + 1 < len(parts) and is_list_unit(parts[best + 1])):
+        return _list_around(parts, best)
+    chosen = [best]
+    if leads_on(parts[best]) and best + 1 < len(parts):
+        chosen.append(best + 1)
+    runner_up = max((i for i in range(len(parts)) if i not in chosen), key=lambda i: scores[i], default=None)
+    if (runner_up is not None and scores[runner_up] >= scores[best] - SECOND_UNIT_GAP
+            and not is_list_unit(parts[runner_up])
+            and _words([parts[i] for i in chosen] + [parts[runner_up]]) <= MAX_QUOTE_WORDS):
+        chosen.append(runner_up)
+    return sorted(chosen)
+
+
+def _list_around(parts: list[str], best: int) -> list[int]:
+    """The list `best` is in (or leads), with its lead line, capped in items and words around `best`."""
+    start = best
+    while start > 0 and is_list_unit(parts[start]):
+        start -= 1
+    lead = start if not is_list_unit(parts[start]) and leads_on(parts[start]) else None
+    first = start + 1 if not is_list_unit(parts[start]) else start
+    end = first
+    while end + 1 < len(parts) and is_list_unit(parts[end + 1]):
         end += 1
-        words += len(parts[end].split())
-        if end - start >= 4:
+    items = list(range(first, end + 1)) if is_list_unit(parts[first]) else []
+    if len(items) > MAX_LIST_ITEMS:  # keep the items nearest the best one
+        centre = max(best, first)
+        items = sorted(sorted(items, key=lambda i: abs(i - centre))[:MAX_LIST_ITEMS])
+    chosen = ([lead] if lead is not None else []) + items
+    if best not in chosen:
+        chosen = sorted(set(chosen) | {best})
+    while len(chosen) > 1 and _words([parts[i] for i in chosen]) > MAX_QUOTE_WORDS:
+        far = max((i for i in chosen if i not in (best, lead)), key=lambda i: abs(i - best), default=None)
+        if far is None:
             break
-    window = parts[start : end + 1]
-    passage = ("\n" if any(LIST_ITEM.match(u) for u in window) else " ").join(window)
-    return passage, _overlap(terms, passage)
+        chosen.remove(far)
+    return chosen
 
 
-def prefer_customer_language(hits: Sequence[RetrievedChunk], language: str) -> list[RetrievedChunk]:
-    """Put a passage in the customer's language first when it scores nearly as well as the top one."""
-    hits = list(hits)
-    if hits and hits[0].chunk.language != language:
-        for i, hit in enumerate(hits[1:4], 1):
-            if hit.chunk.language == language and hit.score >= hits[0].score - SAME_LANGUAGE_GAP:
-                return [hit] + hits[:i] + hits[i + 1 :]
-    return hits
+def _best_quote(question: str, hits: Sequence[RetrievedChunk], unit_scorer: UnitScorer | None
+                ) -> tuple[RetrievedChunk, str] | None:
+    """The (passage, quote) whose best sentence answers best, among the near-top passages of the top one's language."""
+    top = hits[0]
+    candidates = [h for h in hits[:CANDIDATES] if h.score >= top.score - CANDIDATE_GAP
+                  and h.chunk.language == top.chunk.language] or [top]
+    best: tuple[float, RetrievedChunk, str] | None = None
+    for rank, hit in enumerate(candidates):
+        scores = unit_scorer(hit.chunk.chunk_id) if unit_scorer is not None else ()
+        passage, _, strength = best_passage(question, hit, scores)
+        if not passage:
+            continue
+        value = hit.score + UNIT_WEIGHT * (strength - hit.dense_score) if scores else hit.score - rank * 1e-6
+        if best is None or value > best[0]:
+            best = (value, hit, passage)
+    return None if best is None else (best[1], best[2])
 
 
-def compose_extractive(question: str, language: str, hits: Sequence[RetrievedChunk]) -> Draft:
+def compose_extractive(
+    question: str, language: str, hits: Sequence[RetrievedChunk], unit_scorer: UnitScorer | None = None
+) -> Draft:
     """Quote the best one or two passages with [n] markers; abstain when there is nothing to quote."""
-    if not hits:
+    first = _best_quote(question, hits, unit_scorer) if hits else None
+    if first is None:
         return Draft(phrase("abstain", language), (), grounded=False, mode="extractive")
-    hits = prefer_customer_language(hits, language)
-    chosen: list[tuple[RetrievedChunk, str]] = []
-    top_score = hits[0].score
+    chosen: list[tuple[RetrievedChunk, str]] = [first]
     for hit in hits[:4]:
-        if chosen and (hit.score < top_score - SECOND_PASSAGE_GAP or len(chosen) == 2):
+        if hit.score < hits[0].score - SECOND_PASSAGE_GAP or len(chosen) == 2:
             break
         if any(hit.chunk.source == c.chunk.source for c, _ in chosen):
             continue
-        passage, overlap = best_passage(question, hit)
+        scores = unit_scorer(hit.chunk.chunk_id) if unit_scorer is not None else ()
+        passage, overlap, _ = best_passage(question, hit, scores)
         # A second quote must share the question's words, or it is likely a neighbouring topic.
-        if passage and (not chosen or overlap >= SECOND_PASSAGE_OVERLAP):
+        if passage and overlap >= SECOND_PASSAGE_OVERLAP:
             chosen.append((hit, passage))
-    if not chosen:
-        return Draft(phrase("abstain", language), (), grounded=False, mode="extractive")
     parts = [phrase("lead", language)]
     citations = []
     for marker, (hit, passage) in enumerate(chosen, 1):

@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 MODEL_KEY = "embedding_model"
 SERVER_TIMEOUT_S = 5.0  # a wedged Chroma server must not hang a customer's reply
 GENERATION_KEY = "generation"
+VIEWS_SUFFIX = "__views"  # the collection of each chunk's extra vectors (sentences, FAQ question)
 UNAVAILABLE = "The knowledge base is not reachable right now; try again shortly."
 T = TypeVar("T")
 
@@ -84,6 +85,7 @@ class VectorStore:
     def _connect(self, client: Any) -> None:
         self.client = client
         self.collection = self._open_collection()
+        self.views = self._open_views()
         # LangChain's view of the same collection, for the indexing API.
         self.langchain = Chroma(
             client=client, collection_name=self.settings.collection, embedding_function=self.embeddings
@@ -108,6 +110,20 @@ class VectorStore:
                 f"{built_with}; run `kb ingest --reset` to rebuild it with the configured model."
             )
         return collection
+
+    def _open_views(self):
+        """The views collection: per chunk, vectors of its sentences and FAQ question (kb_ingest/views.py)."""
+        try:
+            return self.client.get_or_create_collection(
+                name=self.settings.collection + VIEWS_SUFFIX,
+                metadata={"hnsw:space": "cosine", MODEL_KEY: self.model_id},
+                embedding_function=None,
+            )
+        except Exception as exc:
+            raise StoreUnavailableError(
+                f"Expected to open the Chroma collection {self.settings.collection + VIEWS_SUFFIX!r}, got: "
+                f"{type(exc).__name__}; check that the store is running and reachable."
+            ) from exc
 
     def _reconnect(self, stale_client: Any) -> None:
         """Replace `stale_client` with a client on a System that has seen every write (embedded only)."""
@@ -206,16 +222,64 @@ class VectorStore:
         matrix = np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
         return chunks, matrix
 
+    def chunk_ids(self) -> set[str]:
+        page = self._read(lambda: self.collection.get(include=[]))
+        return set(page["ids"])
+
+    def chunks_by_id(self, ids: Sequence[str]) -> list[Chunk]:
+        page = self._read(lambda: self.collection.get(ids=list(ids), include=["documents", "metadatas"]))
+        return [Chunk.from_metadata(cid, text or "", meta or {})
+                for cid, text, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True)]
+
+    def view_parents(self, version: int) -> dict[str, str]:
+        """View id -> the chunk id it belongs to ("" for views built by another `version` of the views code)."""
+        page = self._read(lambda: self.views.get(include=["metadatas"]))
+        parents = {}
+        for view_id, meta in zip(page["ids"], page["metadatas"], strict=True):
+            meta = meta or {}
+            parents[view_id] = str(meta.get("parent", "")) if meta.get("version") == version else ""
+        return parents
+
+    def views_with_vectors(self, batch: int = 5000) -> tuple[list[dict[str, Any]], np.ndarray]:
+        """Every view's metadata (parent, kind, position, text) and its vector, rows in the same order."""
+        return self._read(lambda: self._read_views(batch))
+
+    def _read_views(self, batch: int) -> tuple[list[dict[str, Any]], np.ndarray]:
+        rows: list[dict[str, Any]] = []
+        vectors: list[np.ndarray] = []
+        offset = 0
+        while True:
+            page = self.views.get(include=["documents", "metadatas", "embeddings"], limit=batch, offset=offset)
+            for text, meta in zip(page["documents"], page["metadatas"], strict=True):
+                rows.append({**(meta or {}), "text": text or ""})
+            if len(page["ids"]):
+                vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
+            if len(page["ids"]) < batch:
+                break
+            offset += batch
+        return rows, (np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32))
+
+    def add_views(self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict[str, Any]],
+                  vectors: np.ndarray) -> None:
+        if ids:
+            self.views.upsert(ids=list(ids), documents=list(texts), metadatas=list(metadatas),
+                              embeddings=np.asarray(vectors, dtype=np.float32).tolist())
+
+    def delete_views(self, ids: Sequence[str]) -> None:
+        if ids:
+            self.views.delete(ids=list(ids))
+
     def metadatas(self) -> list[dict[str, Any]]:
         page = self._read(lambda: self.collection.get(include=["metadatas"]))
         return [dict(m or {}) for m in page["metadatas"]]
 
     def reset(self) -> None:
-        """Drop and recreate the collection (used by `kb ingest --reset`)."""
-        try:
-            self.client.delete_collection(self.settings.collection)
-        except Exception:
-            logger.debug("collection %s did not exist", self.settings.collection)
+        """Drop and recreate the collection and its views (used by `kb ingest --reset`)."""
+        for name in (self.settings.collection, self.settings.collection + VIEWS_SUFFIX):
+            try:
+                self.client.delete_collection(name)
+            except Exception:
+                logger.debug("collection %s did not exist", name)
         self._connect(self.client)
         local_chroma.wrote(self._path, self.client, self.settings.collection, 0)
 
@@ -225,8 +289,9 @@ def open_store(settings: Settings, embeddings: Embeddings, reset: bool = False) 
     if not reset:
         return VectorStore(settings, embeddings)
     client = make_chroma_client(settings)
-    try:
-        client.delete_collection(settings.collection)
-    except Exception:
-        logger.debug("no collection to reset")
+    for name in (settings.collection, settings.collection + VIEWS_SUFFIX):
+        try:
+            client.delete_collection(name)
+        except Exception:
+            logger.debug("no collection %s to reset", name)
     return VectorStore(settings, embeddings, client=client)

@@ -41,9 +41,20 @@ def split_sentences(line: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(line) if s.strip()]
 
 
+def is_pseudo_heading(line: str) -> bool:
+    """A line that is all bold (`**"Card declined"**`, `**Can I pay later?**`): a heading in disguise."""
+    text = line.strip().rstrip(":.")
+    return len(text) > 4 and text.startswith("**") and text.endswith("**") and "**" not in text[2:-2]
+
+
 def units(body: str) -> list[str]:
-    """List items, table rows and short lines stay whole; prose splits into sentences."""
+    """List items, table rows and short lines stay whole; prose splits into sentences.
+
+    A bold line standing alone as a heading is joined to the sentence after it, so the heading and
+    what it says are one unit (`**"Card details incorrect"** Check the card number...`).
+    """
     found: list[str] = []
+    heading = ""
     for line in body.split("\n"):
         line = line.strip()
         if not line:
@@ -54,8 +65,22 @@ def units(body: str) -> list[str]:
                 found.append(row)
         elif LIST_ITEM.match(line):
             found.append(line)
+        elif is_pseudo_heading(line) and not line.rstrip().endswith(":"):
+            if heading:
+                found.append(heading)
+            heading = line
+            continue
         else:
-            found.extend(split_sentences(line))
+            sentences = split_sentences(line)
+            if heading and sentences:
+                sentences[0] = f"{heading} {sentences[0]}"
+                heading = ""
+            found.extend(sentences)
+        if heading:  # a heading followed by a list or table stays a unit of its own, before them
+            found.insert(len(found) - 1, heading)
+            heading = ""
+    if heading:
+        found.append(heading)
     return found
 
 

@@ -82,6 +82,8 @@ class RetrievedChunk:
     lexical_score: float = 0.0   # BM25, 0 if the lexical side did not return it
     dense_rank: int = 0          # 1-based rank by (language-corrected) cosine
     lexical_rank: int = 0        # 1-based; 0 = not in the lexical list
+    evidence: str = ""           # the chunk's view (sentence or FAQ question) that matched best, if any
+    evidence_score: float = 0.0  # that view's cosine to the question (0 without views)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from assistant.types import RetrievedChunk
 from assistant.vectors import embed_passages
 from evals.datasets import Passage
 from evals.metrics import roc_auc  # noqa: F401 (also imported from here by callers)
+from kb_ingest.views import sync_views
 
 logger = logging.getLogger(__name__)
 
@@ -204,6 +205,7 @@ def build_index(passages: Sequence[Passage], embeddings: Embeddings, directory: 
             ],
             embeddings=vectors[start : start + 2000].tolist(),
         )
+    sync_views(store)  # the sentence vectors the product builds at ingest
     store.bump_generation()
     return HybridRetriever(store, LANGUAGES)
 

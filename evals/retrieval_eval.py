@@ -29,6 +29,7 @@ from assistant.store import VectorStore
 from evals.datasets import SPLIT_SEED, EvalCorpus, EvalDataError, load_benchmarks, split_cases
 from evals.embedding_cache import CachedEmbeddings
 from evals.language_bias import measure_language_bias
+from kb_ingest.views import sync_views
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def _index_passages(corpus: EvalCorpus, embeddings: CachedEmbeddings, root: Path
                 for p in part
             ],
         )
+    sync_views(store)  # the sentence vectors the product builds at ingest
     store.bump_generation()
     return store
 

@@ -23,6 +23,7 @@ from assistant.store import VectorStore
 from kb_ingest.chunking import split_documents
 from kb_ingest.loaders import file_sha256, load_file
 from kb_ingest.records import FileTable, IndexedFile, SQLiteRecordManager
+from kb_ingest.views import sync_views
 from kb_ingest.writelock import writer_lock
 
 logger = logging.getLogger(__name__)
@@ -133,7 +134,8 @@ class Indexer:
             raise
         self._commit(run)
         deleted = result["num_deleted"] + self._remove_vanished(target, base, paths, run)
-        if result["num_added"] or deleted:
+        views_changed = any(sync_views(self.store))  # also fills in views for an index built before them
+        if result["num_added"] or deleted or views_changed:
             self.store.bump_generation()
         run.results.sort(key=lambda r: r.source)
         return IngestReport(
@@ -152,6 +154,7 @@ class Indexer:
             for entry in self.files.all():
                 if entry.source == source:
                     self.files.delete(entry.root, source)
+            sync_views(self.store)
             if removed:
                 self.store.bump_generation()
             return removed

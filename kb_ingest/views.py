@@ -1,0 +1,93 @@
+"""Views: extra vectors per chunk that point back to it (LangChain's multi-vector pattern).
+
+A chunk of 320 tokens has one vector, which a needle fact ("3.99 USD") barely moves. So every
+chunk also gets one vector per answerable unit (sentence, list item, table row: assistant/text_units.py),
+embedded with its heading path for context, and FAQ rows one for their question, so a customer's
+question can meet the FAQ's own question. The retriever ranks chunks, then re-ranks the best ones by
+their best view (assistant/retrieval.py).
+
+Views live in a second Chroma collection (`<collection>__views`), keyed by chunk id. `sync_views`
+brings it in line with the chunks after every write: views of chunks that are gone are deleted,
+chunks without views get them. Chunk ids change with their content, so this is all the
+bookkeeping needed, and a crash midway is repaired by the next sync.
+
+LangChain's MultiVectorRetriever is not used: it returns the parents of the nearest child vectors
+from one similarity search, while ours needs every view's score beside the chunk's own (to correct
+for the question's language and blend both), which its interface does not expose.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from assistant.citations import chunk_body
+from assistant.safety import strip_injections
+from assistant.store import VectorStore
+from assistant.text_units import units
+from assistant.types import Chunk
+from assistant.vectors import embed_passages
+
+logger = logging.getLogger(__name__)
+
+SENTENCE, QUESTION = "sentence", "question"
+# Bump when the units or their embedded text change: views of an older version are rebuilt on the next sync.
+VERSION = 2
+MIN_WORDS = 3          # "Yes." or "Step 2" says nothing on its own
+MAX_VIEWS_PER_CHUNK = 40
+EMBED_BATCH = 64
+_FAQ = re.compile(r"^\s*Q:\s*(?P<q>.*?)\n\s*A:\s*(?P<a>.*)$", re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    view_id: str
+    parent: str       # chunk id
+    kind: str         # sentence | question
+    position: int     # order within the chunk
+    text: str         # what is shown / matched (the unit itself)
+    embedded: str     # what is embedded (with its heading path for context)
+
+
+def chunk_views(chunk: Chunk) -> list[View]:
+    """The views of one chunk: its FAQ question (if any), then each answerable unit of its body."""
+    faq = _FAQ.match(chunk.text)
+    body = faq.group("a") if faq else chunk_body(chunk.text)
+    context = " > ".join(part for part in (chunk.title, chunk.section) if part)
+    views = []
+    if faq:
+        question = faq.group("q").strip()
+        views.append(View(f"{chunk.chunk_id}|q", chunk.chunk_id, QUESTION, 0, question, question))
+    for position, unit in enumerate(units(strip_injections(body)), 1):
+        if len(unit.split()) < MIN_WORDS or len(views) >= MAX_VIEWS_PER_CHUNK:
+            continue
+        embedded = f"{context}: {unit}" if context else unit
+        views.append(View(f"{chunk.chunk_id}|s{position}", chunk.chunk_id, SENTENCE, position, unit, embedded))
+    return views
+
+
+def sync_views(store: VectorStore) -> tuple[int, int]:
+    """Delete views whose chunk is gone, add views for chunks that have none; returns (added, deleted)."""
+    chunk_ids = store.chunk_ids()
+    parents = store.view_parents(VERSION)
+    orphans = [view_id for view_id, parent in parents.items() if parent not in chunk_ids]
+    store.delete_views(orphans)
+    missing = sorted(chunk_ids - {parent for parent in parents.values() if parent})
+    added = 0
+    for start in range(0, len(missing), EMBED_BATCH):
+        added += _add(store, store.chunks_by_id(missing[start : start + EMBED_BATCH]))
+    if added or orphans:
+        logger.info("views: %d added, %d deleted", added, len(orphans))
+    return added, len(orphans)
+
+
+def _add(store: VectorStore, chunks: Iterable[Chunk]) -> int:
+    views = [view for chunk in chunks for view in chunk_views(chunk)]
+    if not views:
+        return 0
+    vectors = embed_passages(store.embeddings, [v.embedded for v in views])
+    metadatas = [{"parent": v.parent, "kind": v.kind, "position": v.position, "version": VERSION} for v in views]
+    store.add_views([v.view_id for v in views], [v.text for v in views], metadatas, vectors)
+    return len(views)
