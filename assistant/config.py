@@ -12,6 +12,7 @@ from assistant.errors import ConfigError
 EMBEDDING_BACKENDS = ("local", "openai")
 CHROMA_MODES = ("embedded", "server")
 WEBHOOK_FORMATS = ("plain", "zendesk")
+CALIBRATION_MODES = ("auto", "off")
 DEFAULT_LANGUAGES = ("en", "ar", "sw", "ha", "et")
 DEFAULT_SENSITIVE_TOPICS = ("billing_dispute", "account_security", "legal_threat", "data_deletion")
 
@@ -79,6 +80,9 @@ class Settings:
     # Escalation thresholds.
     confidence_threshold: float = 0.45   # below: answer, but offer a person
     abstain_threshold: float = 0.15      # below: say it is not in the help centre instead of quoting
+    # "auto": the two thresholds above are replaced, per question language, by the ones the index fitted
+    # on its own questions at ingest (assistant/calibration.py); "off": always the two above.
+    calibration: str = "auto"
     frustration_threshold: float = 0.6
     loop_similarity: float = 0.9
     sensitive_topics: tuple[str, ...] = DEFAULT_SENSITIVE_TOPICS
@@ -157,6 +161,7 @@ class Settings:
             abstain_threshold=_as_float(
                 "KB_ABSTAIN_THRESHOLD", get("KB_ABSTAIN_THRESHOLD", d.abstain_threshold), 0, 1
             ),
+            calibration=_as_choice("KB_CALIBRATION", get("KB_CALIBRATION", d.calibration), CALIBRATION_MODES),
             frustration_threshold=_as_float(
                 "KB_FRUSTRATION_THRESHOLD", get("KB_FRUSTRATION_THRESHOLD", d.frustration_threshold), 0, 1
             ),

@@ -13,6 +13,12 @@ from dataclasses import replace
 import numpy as np
 from langchain_core.language_models.chat_models import BaseChatModel
 
+from assistant.answer_confidence import (
+    AnswerConfidence,
+    answer_score,
+    default_answer_confidence,
+    model_fingerprint,
+)
 from assistant.claim_support import SupportModel, answer_support, default_support_model
 from assistant.confidence import ConfidenceModel, default_confidence_model
 from assistant.config import Settings
@@ -66,6 +72,7 @@ class Assistant:
         outbox: WebhookOutbox | None = None,
         frustration: FrustrationDetector | None = None,
         confidence_model: ConfidenceModel | None = None,
+        answer_confidence: AnswerConfidence | None = None,
         support_model: SupportModel | None = None,
     ) -> None:
         self.settings = settings
@@ -77,6 +84,8 @@ class Assistant:
         validate_topics(settings.sensitive_topics)  # a typo in KB_SENSITIVE_TOPICS fails at start-up
         self.frustration = frustration or FrustrationDetector(retriever.embeddings)
         self.confidence_model = confidence_model or default_confidence_model()
+        self.answer_confidence = answer_confidence or default_answer_confidence()
+        self._models = model_fingerprint(self.confidence_model, self.answer_confidence)
         self.support_model = support_model or default_support_model()
         self.handover = Handover(tickets, outbox, chat_model)
         self._sessions: dict[str, SessionState] = {}
@@ -137,14 +146,17 @@ class Assistant:
     ) -> Answer:
         query = self._search_query(state, text)
         result = self.retriever.retrieve(query, k=self.settings.top_k, language=language)
-        draft = self._draft(text if query == text else query, language, result, on_token)
-        features = self.confidence_model.features(query, language, result.chunks)
-        confidence = self.confidence_model.score(features) if draft.grounded else 0.0
-        if draft.grounded and draft.mode == "extractive" and confidence < self.settings.abstain_threshold:
+        policy = self._policy_settings(language)
+        confidence = self._confidence(query, language, result) if result.chunks else 0.0
+        question = text if query == text else query
+        if self.chat_model is None and confidence < policy.abstain_threshold:
             draft = Draft(phrase("abstain", language), (), grounded=False, mode="extractive")
+        else:
+            draft = self._draft(question, language, result, on_token, unsure=confidence < policy.confidence_threshold)
+        confidence = confidence if draft.grounded else 0.0
         support = self._citation_support(draft, language, result)
         confidence = min(confidence, support)  # an answer is as trustworthy as its weakest cited claim
-        decision = self._decide(state, text, language, result, confidence, draft.grounded, support)
+        decision = self._decide(state, text, language, result, confidence, draft.grounded, support, policy)
         state.turns.append(Turn("user", text))
         state.user_vectors.append(result.query_vector if query == text else self.retriever.embed_query(text))
         state.last_sources = draft.citations
@@ -174,6 +186,19 @@ class Assistant:
         state.turns.append(Turn("assistant", answer.text))
         return answer
 
+    def _policy_settings(self, language: str) -> Settings:
+        """The settings with the offer and abstain thresholds this index calibrated for `language`."""
+        calibration = self.retriever.snapshot().calibration
+        if self.settings.calibration == "off" or calibration is None or calibration.model != self._models:
+            return self.settings
+        floor = (self.settings.confidence_threshold, self.settings.abstain_threshold)
+        offer, abstain = calibration.thresholds(language, floor)
+        return self.settings.with_overrides(confidence_threshold=offer, abstain_threshold=abstain)
+
+    def _confidence(self, query: str, language: str, result: RetrievalResult) -> float:
+        """P(the answer shown is right): retrieval confidence refined by the answer-confidence model."""
+        return answer_score(self.confidence_model, self.answer_confidence, query, language, result.chunks)
+
     def _answer_while_waiting(self, session_id: str, state: SessionState, answer: Answer) -> Answer:
         """Already handed off: answer normally and add the new turns to the open ticket."""
         answer = self._log_assistant(session_id, answer)
@@ -191,19 +216,20 @@ class Assistant:
                 logger.warning("condensing failed; using the offline follow-up rule")
         return offline_search_query(previous, text)
 
-    def _draft(self, question: str, language: str, result: RetrievalResult, on_token: TokenCallback | None) -> Draft:
+    def _draft(self, question: str, language: str, result: RetrievalResult, on_token: TokenCallback | None,
+               unsure: bool = False) -> Draft:
         if self.chat_model is None:
-            return self._extractive(question, language, result)
+            return self._extractive(question, language, result, unsure)
         try:
             return generate_answer(
                 self.chat_model, question, language, result.chunks, on_token,
                 deadline_s=self.settings.llm_timeout_s * (self.settings.llm_max_retries + 1),
             )
         except ProviderError:
-            draft = self._extractive(question, language, result)
+            draft = self._extractive(question, language, result, unsure)
             return replace(draft, notice=phrase("llm_unavailable", language))
 
-    def _extractive(self, question: str, language: str, result: RetrievalResult) -> Draft:
+    def _extractive(self, question: str, language: str, result: RetrievalResult, unsure: bool = False) -> Draft:
         """Quote the sentences that answer, from the customer's-language version of a passage when one exists."""
         hits = list(result.chunks)
         if hits:
@@ -215,7 +241,7 @@ class Assistant:
             scored = self.retriever.unit_scores(chunk_id, result.query_vector)
             return [(view.position, cosine) for view, cosine in scored]
 
-        return compose_extractive(question, language, hits, unit_scores)
+        return compose_extractive(question, language, hits, unit_scores, unsure)
 
     def _citation_support(self, draft: Draft, language: str, result: RetrievalResult) -> float:
         """The weakest claim's support for a grounded LLM answer; 1.0 otherwise (extractive answers quote)."""
@@ -240,7 +266,7 @@ class Assistant:
 
     def _decide(
         self, state: SessionState, text: str, language: str, result: RetrievalResult, confidence: float,
-        grounded: bool, support: float = 1.0,
+        grounded: bool, support: float = 1.0, policy: Settings | None = None,
     ) -> EscalationDecision:
         vector = result.query_vector if result.query == text and result.query_vector.size else None
         message_score = self.frustration.score(text, language, vector)
@@ -262,7 +288,7 @@ class Assistant:
             sensitive_topics=detect_sensitive_topics(text, self.settings.sensitive_topics),
             offer_accepted=None,
         )
-        decision, state.escalation = decide(signals, self.settings, state.escalation)
+        decision, state.escalation = decide(signals, policy or self.settings, state.escalation)
         return decision
 
     def _cached_embedder(self, state: SessionState, text: str, result: RetrievalResult):

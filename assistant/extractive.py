@@ -168,9 +168,15 @@ def _best_quote(question: str, hits: Sequence[RetrievedChunk], unit_scorer: Unit
 
 
 def compose_extractive(
-    question: str, language: str, hits: Sequence[RetrievedChunk], unit_scorer: UnitScorer | None = None
+    question: str, language: str, hits: Sequence[RetrievedChunk], unit_scorer: UnitScorer | None = None,
+    unsure: bool = False,
 ) -> Draft:
-    """Quote the best one or two passages with [n] markers; abstain when there is nothing to quote."""
+    """Quote the best passage (and a close second) with [n] markers; abstain when there is nothing to quote.
+
+    A second source is quoted when it scores nearly as well and shares the question's words, or,
+    when the caller is `unsure` of the first (low confidence), whenever it scores nearly as well:
+    two candidate answers beside an offer of a person serve better than one likely-wrong one.
+    """
     first = _best_quote(question, hits, unit_scorer) if hits else None
     if first is None:
         return Draft(phrase("abstain", language), (), grounded=False, mode="extractive")
@@ -183,7 +189,7 @@ def compose_extractive(
         scores = unit_scorer(hit.chunk.chunk_id) if unit_scorer is not None else ()
         passage, overlap, _ = best_passage(question, hit, scores)
         # A second quote must share the question's words, or it is likely a neighbouring topic.
-        if passage and overlap >= SECOND_PASSAGE_OVERLAP:
+        if passage and (unsure or overlap >= SECOND_PASSAGE_OVERLAP):
             chosen.append((hit, passage))
     parts = [phrase("lead", language)]
     citations = []

@@ -147,11 +147,12 @@ class HybridRetriever:
         for _ in range(attempts):
             chunks, vectors = self.store.chunks_with_vectors()
             view_rows, view_vectors = self.store.views_with_vectors()
+            calibration = self.store.calibration_json()
             after = self.store.generation()
             if after == generation:
                 break
             generation = after
-        return IndexSnapshot.build(generation, chunks, vectors, view_rows, view_vectors, self.languages)
+        return IndexSnapshot.build(generation, chunks, vectors, view_rows, view_vectors, self.languages, calibration)
 
     def snapshot(self) -> IndexSnapshot:
         """The current snapshot; checks the store's generation at most every `refresh_s` seconds."""

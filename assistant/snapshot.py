@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -9,11 +10,14 @@ from typing import Any
 
 import numpy as np
 
+from assistant.calibration import Calibration
 from assistant.lexical import BM25Index
 from assistant.ranking import ViewIndex
 from assistant.translations import document_key, translation_groups
 from assistant.types import Chunk
 from assistant.vectors import unit_rows
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +46,12 @@ class IndexSnapshot:
     view_texts: list[ViewText] = field(default_factory=list)  # one per view row
     groups: list[str] = field(default_factory=list)            # translation group per chunk row
     documents: list[str] = field(default_factory=list)         # document key per chunk row
+    calibration: Calibration | None = None                     # stored with the index (assistant/calibration.py)
 
     @classmethod
     def build(cls, generation: int, chunks: list[Chunk], vectors: np.ndarray,
               view_rows: Sequence[dict[str, Any]] = (), view_vectors: np.ndarray | None = None,
-              known_languages: Sequence[str] = ()) -> IndexSnapshot:
+              known_languages: Sequence[str] = (), calibration: str = "") -> IndexSnapshot:
         languages = tuple(sorted({c.language for c in chunks}))
         chunk_language = np.array([languages.index(c.language) for c in chunks], dtype=np.int32)
         if vectors.size:
@@ -67,6 +72,7 @@ class IndexSnapshot:
             view_texts=view_texts,
             groups=translation_groups(chunks, vectors, codes) if chunks else [],
             documents=[document_key(c.source, codes) for c in chunks],
+            calibration=_calibration(calibration),
         )
 
     def unit_scores(self, row: int, direction: np.ndarray) -> list[tuple[ViewText, float]]:
@@ -76,6 +82,16 @@ class IndexSnapshot:
             return []
         scores = np.einsum("ij,j->i", self.views.vectors[lo:hi], direction)
         return [(self.view_texts[lo + i], float(s)) for i, s in enumerate(scores)]
+
+
+def _calibration(text: str) -> Calibration | None:
+    if not text:
+        return None
+    try:
+        return Calibration.from_json(text)
+    except (ValueError, KeyError, TypeError):
+        logger.warning("the index's calibration is unreadable; using the configured thresholds")
+        return None
 
 
 def _views(positions: dict[str, int], rows: Sequence[dict[str, Any]],

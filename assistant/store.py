@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 MODEL_KEY = "embedding_model"
 SERVER_TIMEOUT_S = 5.0  # a wedged Chroma server must not hang a customer's reply
 GENERATION_KEY = "generation"
+CALIBRATION_KEY = "calibration"  # this index's confidence calibration (assistant/calibration.py), as JSON
 VIEWS_SUFFIX = "__views"  # the collection of each chunk's extra vectors (sentences, FAQ question)
 UNAVAILABLE = "The knowledge base is not reachable right now; try again shortly."
 T = TypeVar("T")
@@ -176,6 +177,18 @@ class VectorStore:
         self.collection.modify(metadata=metadata)
         self.last_written_generation = metadata[GENERATION_KEY]
         local_chroma.wrote(self._path, self.client, self.settings.collection, metadata[GENERATION_KEY])
+
+    def calibration_json(self) -> str:
+        """The calibration stored with the index ("" when there is none yet)."""
+        fresh = self._read(lambda: self.client.get_collection(self.settings.collection, embedding_function=None))
+        return str((fresh.metadata or {}).get(CALIBRATION_KEY, ""))
+
+    def save_calibration(self, text: str) -> None:
+        """Store the calibration with the index, so every replica reading it uses the same thresholds."""
+        metadata = dict(self.collection.metadata or {})
+        metadata.pop("hnsw:space", None)  # Chroma refuses to change the distance function
+        metadata[CALIBRATION_KEY] = text
+        self.collection.modify(metadata=metadata)
 
     def count(self) -> int:
         return self._read(lambda: self.collection.count())

