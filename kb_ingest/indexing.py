@@ -18,11 +18,12 @@ from langchain_core.documents import Document
 from langchain_core.indexing import index
 
 from assistant.config import Settings
+from assistant.db import Database
 from assistant.errors import IngestError, StoreUnavailableError
 from assistant.store import VectorStore
 from kb_ingest.chunking import split_documents
 from kb_ingest.loaders import file_sha256, load_file
-from kb_ingest.records import FileTable, IndexedFile, SQLiteRecordManager
+from kb_ingest.records import FileTable, IndexedFile, clear_records, import_legacy_records, make_record_manager
 from kb_ingest.writelock import writer_lock
 
 logger = logging.getLogger(__name__)
@@ -86,12 +87,14 @@ ProgressFn = Callable[[int, int, str], None]  # (files done, files total, curren
 class Indexer:
     """Keeps one Chroma collection in step with one or more folders of help-centre files."""
 
-    def __init__(self, settings: Settings, store: VectorStore) -> None:
+    def __init__(self, settings: Settings, store: VectorStore, db: Database | None = None) -> None:
         self.settings = settings
         self.store = store
+        self.db = db if db is not None else Database.from_settings(settings)
+        import_legacy_records(self.db, settings.legacy_records_path)
         namespace = f"chroma/{settings.collection}"
-        self.records = SQLiteRecordManager(namespace, settings.record_db_path)
-        self.files = FileTable(namespace, settings.record_db_path)
+        self.records = make_record_manager(self.db, namespace)
+        self.files = FileTable(namespace, self.db)
 
     # ---- public API -------------------------------------------------------------------------
 
@@ -106,7 +109,7 @@ class Indexer:
         target = Path(path) if path is not None else self.settings.corpus_dir
         if reset:
             self.store.reset()
-            self.records.clear()
+            clear_records(self.db, self.records.namespace)
             self.files.clear()
         if not target.exists():
             return IngestReport(

@@ -124,11 +124,12 @@ def source_rows(indexed: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def ticket_rows(tickets: Iterable[Any]) -> list[dict[str, Any]]:
-    """TicketStore.list() as queue rows, in the store's triage order."""
+    """TicketStore.page() entries (or tickets) as queue rows, in the store's triage order."""
     return [
         {
             "ticket": tk.ticket_id,
             "status": tk.status,
+            "people ahead": getattr(tk, "ahead", None),
             "priority": tk.priority,
             "frustration": round(tk.frustration_peak, 2),
             "language": tk.language,
