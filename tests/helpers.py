@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
+import socket
 import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -98,3 +101,38 @@ class Receiver:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def chroma_executable() -> str:
+    found = Path(sys.executable).with_name("chroma")
+    if found.exists():
+        return str(found)
+    path = shutil.which("chroma")
+    assert path, "the chroma CLI (from the chromadb package) must be installed"
+    return path
+
+
+def start_chroma(data: Path, port: int) -> subprocess.Popen:
+    """A real `chroma run` server on 127.0.0.1:`port`, storing in `data`; returns once it accepts connections."""
+    proc = subprocess.Popen(
+        [chroma_executable(), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"chroma run exited with {proc.returncode}") from None
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("chroma run did not start within 60 s")

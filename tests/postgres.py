@@ -13,7 +13,6 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,6 +21,8 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+
+from tests.helpers import free_port
 
 SUPERUSER = "postgres"
 _RUN_AS = "postgres"          # the system user the server runs as when the tests run as root
@@ -43,12 +44,6 @@ def find_bindir() -> Path:
         "Expected PostgreSQL's server programs (initdb, pg_ctl), found none; "
         "run `make postgres` (apt-get install postgresql) first."
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PostgresCluster:

@@ -22,8 +22,7 @@ from assistant.migrations import alembic_config, current, head
 from assistant.schema import metadata, users
 from assistant.webhook import WebhookOutbox
 from tests.conftest import FIXTURES
-from tests.helpers import raw_rows
-from tests.postgres import free_port
+from tests.helpers import free_port, raw_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 

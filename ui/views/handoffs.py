@@ -52,7 +52,7 @@ def render(settings: Settings, res: Resources) -> None:
     except KBError as exc:  # resolved and gone from this page meanwhile, or the database is away
         st.warning(str(exc))
         return
-    _render_ticket(res, ticket)
+    _render_ticket(res, ticket, next(e.ahead for e in page.entries if e.ticket_id == selected))
 
 
 def _load_page(res: Resources, active_only: bool) -> QueuePage:
@@ -65,8 +65,10 @@ def _load_page(res: Resources, active_only: bool) -> QueuePage:
     return page
 
 
-def _render_ticket(res: Resources, ticket) -> None:
+def _render_ticket(res: Resources, ticket, ahead: int | None) -> None:
     st.subheader(f"Ticket {ticket.ticket_id}")
+    if ahead is not None:
+        st.caption(f"People ahead of this customer in the queue: {ahead}")
     a, b, c, d = st.columns(4)
     a.metric("Status", ticket.status)
     b.metric("Priority", ticket.priority)
