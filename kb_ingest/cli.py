@@ -38,18 +38,21 @@ def _open_store(settings: Settings, reset: bool = False):
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.db import Database
+    from kb_ingest.indexing import index_namespace
     from kb_ingest.writelock import writer_lock
 
-    # One writer at a time (the app's uploads included); a reset happens under the same hold.
-    with writer_lock(settings.data_dir):
-        return _ingest(args, settings)
+    # One writer at a time (the app's uploads and other machines included); a reset happens under the same hold.
+    db = Database.from_settings(settings)
+    with writer_lock(settings.data_dir, database=db, scope=index_namespace(settings)):
+        return _ingest(args, settings, db)
 
 
-def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+def _ingest(args: argparse.Namespace, settings: Settings, db) -> int:
     from kb_ingest.indexing import Indexer
 
     store = _open_store(settings, reset=args.reset)
-    indexer = Indexer(settings, store)
+    indexer = Indexer(settings, store, db)
     bar = None
     if not args.json and sys.stderr.isatty():
         from tqdm import tqdm

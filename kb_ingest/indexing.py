@@ -92,7 +92,7 @@ class Indexer:
         self.store = store
         self.db = db if db is not None else Database.from_settings(settings)
         import_legacy_records(self.db, settings.legacy_records_path)
-        namespace = f"chroma/{settings.collection}"
+        namespace = index_namespace(settings)
         self.records = make_record_manager(self.db, namespace)
         self.files = FileTable(namespace, self.db)
 
@@ -100,7 +100,7 @@ class Indexer:
 
     def ingest(self, path: Path | None = None, reset: bool = False, progress: ProgressFn | None = None) -> IngestReport:
         """Bring the index in line with `path` (default: the corpus directory), as the only writer."""
-        with writer_lock(self.settings.data_dir):
+        with writer_lock(self.settings.data_dir, database=self.db, scope=self.records.namespace):
             self.store.generation()  # follow what another process wrote before writing on top of it
             return self._ingest(path, reset, progress)
 
@@ -149,7 +149,7 @@ class Indexer:
 
     def remove_source(self, source: str) -> int:
         """Delete one source's chunks from the index; returns how many chunks went."""
-        with writer_lock(self.settings.data_dir):
+        with writer_lock(self.settings.data_dir, database=self.db, scope=self.records.namespace):
             self.store.generation()
             removed = self._delete_group(source)
             for entry in self.files.all():
@@ -281,6 +281,11 @@ class Indexer:
             self.store.langchain.delete(keys)
             self.records.delete_keys(keys)
         return len(keys)
+
+
+def index_namespace(settings: Settings) -> str:
+    """The record manager's namespace for the configured collection (also the name of its write lock)."""
+    return f"chroma/{settings.collection}"
 
 
 def chunk_file(path: Path, base: Path, settings: Settings) -> list[Document]:

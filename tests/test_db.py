@@ -139,3 +139,32 @@ def test_replicas_starting_at_once_migrate_the_empty_database_once(empty_url):
     assert current(db.engine) == head()
     with db.read() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM alembic_version")).scalar() == 1
+
+
+def test_index_writers_on_two_machines_take_turns_through_postgresql(postgres_database, tmp_path):
+    """Two machines have two data dirs (two file locks): the advisory lock in PostgreSQL orders them."""
+    import threading
+
+    from assistant.errors import IndexBusyError
+    from kb_ingest.writelock import writer_lock
+
+    db = Database(postgres_database)
+    holding, release = threading.Event(), threading.Event()
+
+    def machine_a() -> None:
+        with writer_lock(tmp_path / "machine-a", database=db, scope="chroma/help_center"):
+            holding.set()
+            release.wait(30)
+
+    first = threading.Thread(target=machine_a)
+    first.start()
+    assert holding.wait(30)
+    with pytest.raises(IndexBusyError, match="another machine's writer still holds it"):
+        with writer_lock(tmp_path / "machine-b", wait_s=0.5, database=db, scope="chroma/help_center"):
+            pass
+    with writer_lock(tmp_path / "machine-b", wait_s=5, database=db, scope="chroma/other_collection"):
+        pass  # another collection's writers are not held up
+    release.set()
+    first.join(30)
+    with writer_lock(tmp_path / "machine-b", wait_s=5, database=db, scope="chroma/help_center"):
+        pass
