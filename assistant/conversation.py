@@ -74,9 +74,6 @@ class Assistant:
         self.tickets = tickets
         self.log = log
         self.outbox = outbox
-        if outbox is not None and tickets is not None:
-            # The outbox entry is written in the transaction that opens the ticket: never one without the other.
-            tickets.add_hook(outbox.enqueue_in)
         validate_topics(settings.sensitive_topics)  # a typo in KB_SENSITIVE_TOPICS fails at start-up
         self.frustration = frustration or FrustrationDetector(retriever.embeddings)
         self.confidence_model = confidence_model or default_confidence_model()
