@@ -38,8 +38,12 @@ def _users(settings: Settings):
 
 
 def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.auth import parse_users
+
     user = _users(settings).add(args.name, args.role, _read_password(args.name))
     _out(f"Added {user.name} ({user.role}). They can sign in from the sidebar of the app now.")
+    if user.name in parse_users(settings.users):
+        sys.stderr.write(f"note: KB_USERS also has an entry for {user.name}; that entry is checked first.\n")
     return 0
 
 

@@ -106,6 +106,15 @@ def test_cli_add_reads_the_password_from_stdin_then_lists_and_removes(cli_env, u
     assert cli_env("users", "remove", "wanjiru") == 2
 
 
+def test_cli_add_says_when_kb_users_shadows_the_account(cli_env, monkeypatch, capsys):
+    monkeypatch.setenv("KB_USERS", f"ana:admin:{hash_password('env-password')}")
+    assert cli_env("users", "add", "ana", "--role", "staff", stdin="db-password\n") == 0
+    assert "KB_USERS also has an entry for ana" in capsys.readouterr().err
+    assert cli_env("users", "list", "--json") == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(u["name"], u["role"], u["source"]) for u in listed] == [("ana", "staff", "database"), ("ana", "admin", "KB_USERS")]
+
+
 def test_cli_db_upgrade_reports_the_revision(cli_env, capsys):
     from assistant.migrations import head
 
