@@ -90,10 +90,13 @@ class Database:
             before = current(self.engine)
             return before, upgrade(self.engine)
         except OperationalError as exc:
-            raise DatabaseUnavailableError(
-                f"Expected to reach the database at {self.describe()}, but it refused or did not answer "
-                f"({type(exc.orig).__name__}); check KB_DATABASE_URL and that the server is running."
-            ) from exc
+            raise self._unavailable(exc) from exc
+
+    def _unavailable(self, exc: OperationalError) -> DatabaseUnavailableError:
+        return DatabaseUnavailableError(
+            f"Expected to reach the database at {self.describe()}, but it refused or did not answer "
+            f"({type(exc.orig).__name__}); check KB_DATABASE_URL and that the server is running."
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -110,16 +113,22 @@ class Database:
         On SQLite it begins IMMEDIATE (takes the write lock up front); on PostgreSQL, lock the rows
         a decision depends on with `.with_for_update()`.
         """
-        with self.engine.connect() as conn:
-            conn.execution_options(**{_IMMEDIATE: True})
-            with conn.begin():
-                yield conn
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(**{_IMMEDIATE: True})
+                with conn.begin():
+                    yield conn
+        except OperationalError as exc:  # server gone, network, SQLite still locked after the busy timeout
+            raise self._unavailable(exc) from exc
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection for queries that only read (one consistent snapshot on both databases)."""
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except OperationalError as exc:
+            raise self._unavailable(exc) from exc
 
     def insert(self, table: Table):
         """An INSERT for `table` that supports ON CONFLICT (both dialects spell it the same way)."""

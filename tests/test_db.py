@@ -55,6 +55,16 @@ def test_unreachable_postgresql_is_a_clear_error_without_the_password():
     assert "hunter2" not in str(e.value) and "127.0.0.1" in str(e.value)
 
 
+def test_a_database_lost_while_serving_is_a_kberror_the_pages_can_show(settings):
+    """The Handoffs page and the chat show KBError messages; a raw driver error would be a traceback."""
+    lost = Database(f"postgresql://kb:hunter2@127.0.0.1:{free_port()}/help", migrate=False)
+    with pytest.raises(DatabaseUnavailableError, match="refused or did not answer") as e:
+        TicketStore(settings, lost).page()
+    assert "hunter2" not in str(e.value)
+    with pytest.raises(DatabaseUnavailableError):
+        TicketStore(settings, lost).claim("T-1", "alice")
+
+
 def test_sqlite_uses_wal_and_a_busy_timeout_and_creates_parent_dirs(tmp_path):
     db = Database(f"sqlite:///{tmp_path}/deep/er/app.sqlite")
     with db.read() as conn:
