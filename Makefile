@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test browser bench clean
+.PHONY: setup run test browser postgres bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +24,20 @@ run: setup
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-test: setup browser
+# Debian's PostgreSQL server programs: the tests start a throwaway server of their own (tests/postgres.py)
+# in a temp dir on a free port, as the `postgres` system user the package creates when run as root.
+postgres:
+	@{ ls /usr/lib/postgresql/*/bin/initdb && id -u postgres; } >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+
+test: setup browser postgres
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-bench: setup
+bench: setup postgres
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/query.py
+	$(BIN)/python bench/outbox.py --database sqlite
+	$(BIN)/python bench/outbox.py --database postgresql
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

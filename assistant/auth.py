@@ -1,7 +1,8 @@
-"""Staff and doc-writer logins: PBKDF2 password hashes in `Settings.users`, roles, and page access.
+"""Staff and doc-writer logins: PBKDF2 password hashes, roles, and page access.
 
-An entry of `Settings.users` (env `KB_USERS`, comma-separated) reads "user:role:salt$hash", where
-salt and hash are hex and the hash is PBKDF2-HMAC-SHA256 over the UTF-8 password. Make one with
+Accounts come from `kb users add NAME --role ROLE` (stored in the app database, `assistant.users`)
+or from `Settings.users` (env `KB_USERS`, comma-separated entries "user:role:salt$hash", where
+salt and hash are hex and the hash is PBKDF2-HMAC-SHA256 over the UTF-8 password). Make one with
 
     python -m assistant.auth hash 'the password'                     # prints salt$hash
     python -m assistant.auth hash 'the password' --user ana --role staff   # prints the whole entry
@@ -15,7 +16,7 @@ import hmac
 import logging
 import secrets
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from assistant.config import Settings
@@ -96,9 +97,20 @@ def parse_users(entries: Iterable[str]) -> dict[str, User]:
     return users
 
 
-def verify(username: str, password: str, settings: Settings) -> str | None:
-    """The user's role if `password` is right, else None (unknown user, wrong password, bad entry)."""
-    user = parse_users(settings.users).get((username or "").strip())
+def verify(
+    username: str, password: str, settings: Settings, directory: Callable[[str], User | None] | None = None
+) -> str | None:
+    """The user's role if `password` is right, else None (unknown user, wrong password, bad entry).
+
+    KB_USERS is looked at first, then `directory` (e.g. `UserStore.get`, the accounts in the database).
+    """
+    name = (username or "").strip()
+    user = parse_users(settings.users).get(name)
+    if user is None and directory is not None:
+        try:
+            user = directory(name)
+        except Exception:  # a database outage is a failed sign-in, not a crash of the page
+            logger.exception("could not look up user accounts in the database")
     salt = user.salt if user else _DUMMY_SALT
     expected = user.digest if user else "0" * 64
     # Always derive and compare, so timing does not tell an unknown user from a wrong password.

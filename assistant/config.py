@@ -86,11 +86,13 @@ class Settings:
     frustration_threshold: float = 0.6
     loop_similarity: float = 0.9
     sensitive_topics: tuple[str, ...] = DEFAULT_SENSITIVE_TOPICS
-    # Persistence of conversations, feedback and handoff tickets.
+    # Persistence of conversations, feedback, handoff tickets, staff users and index records:
+    # sqlite:///path (default <data_dir>/app.sqlite) or postgresql://user:password@host:5432/dbname.
     database_url: str = ""
     webhook_url: str = ""
     webhook_format: str = "plain"
     webhook_max_attempts: int = 5
+    ticket_max_turns: int = 200          # messages kept per ticket: the first one and the latest
     # Staff / doc-writer logins: "user:role:salt$hash" entries separated by commas.
     users: tuple[str, ...] = field(default_factory=tuple)
 
@@ -99,7 +101,8 @@ class Settings:
         return self.data_dir / "chroma"
 
     @property
-    def record_db_path(self) -> Path:
+    def legacy_records_path(self) -> Path:
+        """Where index records lived before they moved into the app database (imported once if found)."""
         return self.data_dir / "index_records.sqlite"
 
     @property
@@ -174,6 +177,9 @@ class Settings:
             ),
             webhook_max_attempts=_as_int(
                 "KB_WEBHOOK_MAX_ATTEMPTS", get("KB_WEBHOOK_MAX_ATTEMPTS", d.webhook_max_attempts), 1
+            ),
+            ticket_max_turns=_as_int(
+                "KB_TICKET_MAX_TURNS", get("KB_TICKET_MAX_TURNS", d.ticket_max_turns), 2
             ),
             users=_as_list(env.get("KB_USERS", "")),
         )

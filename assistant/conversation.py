@@ -97,16 +97,17 @@ class Assistant:
     def from_settings(cls, settings: Settings, chat_model: BaseChatModel | None = None) -> Assistant:
         store = open_store(settings, make_embeddings(settings))
         db = Database.from_settings(settings)
-        outbox = None
-        if settings.webhook_url:
-            outbox = WebhookOutbox(settings, db)
+        outbox = WebhookOutbox(settings, db) if settings.webhook_url else None
+        tickets = TicketStore(settings, db)
+        if outbox is not None:
+            outbox.enqueue_missing(tickets)
             # Deliveries (and retries of earlier failures) run beside the chat, never in its way.
             threading.Thread(target=outbox.run, args=(threading.Event(),), name="webhook", daemon=True).start()
         return cls(
             settings,
             make_retriever(settings, store),
             chat_model=chat_model if chat_model is not None else make_chat_model(settings),
-            tickets=TicketStore(settings, db),
+            tickets=tickets,
             log=ConversationLog(settings, db),
             outbox=outbox,
         )

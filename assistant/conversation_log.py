@@ -8,62 +8,16 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection, func, select, true, union_all
+
 from assistant.config import Settings
 from assistant.db import Database, from_db_time, to_db_time, utc_now
 from assistant.redaction import redact
+from assistant.schema import conversations, feedback, handoffs, messages, unanswered
 from assistant.types import TURN_ROLES, Answer, Citation
 
 ROLES = TURN_ROLES
 ACTIONS = ("none", "offer", "handoff")
-
-_SCHEMA = [
-    """
-    CREATE TABLE IF NOT EXISTS conversations (
-        session_id TEXT PRIMARY KEY,
-        started_at TEXT NOT NULL,
-        language TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX IF NOT EXISTS conversations_by_start ON conversations (started_at);
-    CREATE TABLE IF NOT EXISTS messages (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        session_id TEXT NOT NULL REFERENCES conversations (session_id),
-        idx INTEGER NOT NULL,                 -- 0-based position in the conversation
-        role TEXT NOT NULL,
-        content TEXT NOT NULL,                -- redacted
-        ts TEXT NOT NULL,
-        confidence REAL,                      -- assistant turns only
-        grounded INTEGER,                     -- assistant turns only: 0 = abstained
-        action TEXT,                          -- assistant turns only: none | offer | handoff
-        reasons TEXT,                         -- JSON list, assistant turns only
-        citations TEXT,                       -- JSON [{marker, chunk_id, source, title, page}]
-        UNIQUE (session_id, idx)
-    );
-    CREATE TABLE IF NOT EXISTS feedback (
-        session_id TEXT NOT NULL REFERENCES conversations (session_id),
-        message_index INTEGER NOT NULL,
-        rating INTEGER NOT NULL CHECK (rating IN (-1, 1)),   -- thumbs down / up
-        comment TEXT NOT NULL DEFAULT '',                     -- redacted
-        ts TEXT NOT NULL,
-        PRIMARY KEY (session_id, message_index)               -- a changed mind replaces the vote
-    );
-    CREATE TABLE IF NOT EXISTS handoffs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        session_id TEXT NOT NULL REFERENCES conversations (session_id),
-        ticket_id TEXT NOT NULL,
-        reasons TEXT NOT NULL,                -- JSON list
-        ts TEXT NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS unanswered (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        session_id TEXT NOT NULL DEFAULT '',
-        question TEXT NOT NULL,               -- redacted
-        language TEXT NOT NULL,
-        ts TEXT NOT NULL
-    );
-    CREATE INDEX IF NOT EXISTS unanswered_by_ts ON unanswered (ts)
-    """,
-]
-
 
 class ConversationLog:
     """Records what happened in each chat session and answers the Insights page's questions."""
@@ -73,7 +27,6 @@ class ConversationLog:
     ) -> None:
         self.settings = settings
         self.db = db if db is not None else Database.from_settings(settings)
-        self.db.migrate("conversation_log", _SCHEMA)
         self._clock = clock
 
     def start_conversation(self, session_id: str, language: str = "") -> None:
@@ -103,18 +56,14 @@ class ConversationLog:
         with self.db.transaction() as conn:
             self._ensure_conversation(conn, session_id, language)
             index = conn.execute(
-                "SELECT COALESCE(MAX(idx) + 1, 0) FROM messages WHERE session_id = ?", (session_id,)
-            ).fetchone()[0]
-            conn.execute(
-                "INSERT INTO messages (session_id, idx, role, content, ts, confidence, grounded, action,"
-                " reasons, citations) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    session_id, index, role, redact(content), self._now(), confidence,
-                    None if grounded is None else int(grounded), action,
-                    json.dumps(list(reasons)) if assistant else None,
-                    json.dumps([_citation_dict(c) for c in citations], ensure_ascii=False) if assistant else None,
-                ),
-            )
+                select(func.coalesce(func.max(messages.c.idx) + 1, 0)).where(messages.c.session_id == session_id)
+            ).scalar()
+            conn.execute(messages.insert().values(
+                session_id=session_id, idx=index, role=role, content=redact(content), ts=self._now(),
+                confidence=confidence, grounded=None if grounded is None else int(grounded), action=action,
+                reasons=json.dumps(list(reasons)) if assistant else None,
+                citations=json.dumps([_citation_dict(c) for c in citations], ensure_ascii=False) if assistant else None,
+            ))
         return int(index)
 
     def record_answer(self, session_id: str, answer: Answer) -> int:
@@ -135,43 +84,43 @@ class ConversationLog:
         """Thumbs up (`helpful=True`) or down on an assistant message; a second vote replaces the first."""
         with self.db.transaction() as conn:
             row = conn.execute(
-                "SELECT role FROM messages WHERE session_id = ? AND idx = ?", (session_id, message_index)
-            ).fetchone()
-            if row is None or row["role"] != "assistant":
-                found = "no message" if row is None else f"a {row['role']} message"
+                select(messages.c.role).where(messages.c.session_id == session_id, messages.c.idx == message_index)
+            ).first()
+            if row is None or row.role != "assistant":
+                found = "no message" if row is None else f"a {row.role} message"
                 raise ValueError(
                     f"Expected feedback on an assistant message, got {found} at index {message_index} "
                     f"of session {session_id!r}"
                 )
-            conn.execute(
-                "INSERT INTO feedback (session_id, message_index, rating, comment, ts) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (session_id, message_index) DO UPDATE SET rating = excluded.rating,"
-                " comment = excluded.comment, ts = excluded.ts",
-                (session_id, message_index, 1 if helpful else -1, redact(comment), self._now()),
+            vote = self.db.insert(feedback).values(
+                session_id=session_id, message_index=message_index, rating=1 if helpful else -1,
+                comment=redact(comment), ts=self._now(),
             )
+            conn.execute(vote.on_conflict_do_update(
+                index_elements=["session_id", "message_index"],
+                set_={"rating": vote.excluded.rating, "comment": vote.excluded.comment, "ts": vote.excluded.ts},
+            ))
 
     def record_handoff(self, session_id: str, ticket_id: str, reasons: Iterable[str] = ()) -> None:
         """A handoff ticket was opened for the session (e.g. the customer accepted an offer)."""
         with self.db.transaction() as conn:
             self._ensure_conversation(conn, session_id, "")
-            conn.execute(
-                "INSERT INTO handoffs (session_id, ticket_id, reasons, ts) VALUES (?, ?, ?, ?)",
-                (session_id, ticket_id, json.dumps(list(reasons)), self._now()),
-            )
+            conn.execute(handoffs.insert().values(
+                session_id=session_id, ticket_id=ticket_id, reasons=json.dumps(list(reasons)), ts=self._now()
+            ))
 
     def record_unanswered(self, question: str, language: str, session_id: str = "") -> None:
         """A question the help centre could not answer: input for the doc writers."""
         with self.db.transaction() as conn:
-            conn.execute(
-                "INSERT INTO unanswered (session_id, question, language, ts) VALUES (?, ?, ?, ?)",
-                (session_id, redact(question), language, self._now()),
-            )
+            conn.execute(unanswered.insert().values(
+                session_id=session_id, question=redact(question), language=language, ts=self._now()
+            ))
 
     def messages(self, session_id: str) -> list[dict[str, Any]]:
         """The conversation's messages in order, as plain dicts."""
         with self.db.read() as conn:
             rows = conn.execute(
-                "SELECT * FROM messages WHERE session_id = ? ORDER BY idx", (session_id,)
+                select(messages).where(messages.c.session_id == session_id).order_by(messages.c.idx)
             ).fetchall()
         return [_message_dict(row) for row in rows]
 
@@ -179,15 +128,16 @@ class ConversationLog:
         self, since: datetime | None = None, until: datetime | None = None, limit: int | None = None
     ) -> list[dict[str, Any]]:
         """Unanswered questions asked in [since, until), newest first."""
-        where, params = _window("ts", since, until)
-        sql = f"SELECT session_id, question, language, ts FROM unanswered WHERE {where} ORDER BY ts DESC, id DESC"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+        query = (
+            select(unanswered.c.session_id, unanswered.c.question, unanswered.c.language, unanswered.c.ts)
+            .where(*_window(unanswered.c.ts, since, until))
+            .order_by(unanswered.c.ts.desc(), unanswered.c.id.desc())
+            .limit(None if limit is None else int(limit))
+        )
         with self.db.read() as conn:
-            rows = conn.execute(sql, params).fetchall()
+            rows = conn.execute(query).fetchall()
         return [
-            {"session_id": r["session_id"], "question": r["question"], "language": r["language"],
-             "ts": from_db_time(r["ts"])}
+            {"session_id": r.session_id, "question": r.question, "language": r.language, "ts": from_db_time(r.ts)}
             for r in rows
         ]
 
@@ -198,31 +148,34 @@ class ConversationLog:
         recorded; self-service resolution = conversations with neither a handoff nor a thumbs-down,
         divided by all conversations. Rates are 0.0 when there are no conversations.
         """
-        where, params = _window("started_at", since, until)
-        in_window = f"session_id IN (SELECT session_id FROM conversations WHERE {where})"
+        sessions = select(conversations.c.session_id).where(*_window(conversations.c.started_at, since, until))
         with self.db.read() as conn:
             languages = Counter(
-                r["language"] or "unknown"
-                for r in conn.execute(f"SELECT language FROM conversations WHERE {where}", params)
+                r.language or "unknown"
+                for r in conn.execute(
+                    select(conversations.c.language).where(*_window(conversations.c.started_at, since, until))
+                )
             )
-            escalations = conn.execute(
-                f"SELECT session_id, reasons FROM messages WHERE action = 'handoff' AND {in_window}"
-                f" UNION ALL SELECT session_id, reasons FROM handoffs WHERE {in_window}",
-                params + params,
-            ).fetchall()
+            escalations = conn.execute(union_all(
+                select(messages.c.session_id, messages.c.reasons)
+                .where(messages.c.action == "handoff", messages.c.session_id.in_(sessions)),
+                select(handoffs.c.session_id, handoffs.c.reasons).where(handoffs.c.session_id.in_(sessions)),
+            )).fetchall()
             votes = conn.execute(
-                f"SELECT session_id, rating FROM feedback WHERE {in_window}", params
+                select(feedback.c.session_id, feedback.c.rating).where(feedback.c.session_id.in_(sessions))
             ).fetchall()
             questions = conn.execute(
-                f"SELECT COUNT(*) FROM messages WHERE role = 'user' AND {in_window}", params
-            ).fetchone()[0]
-            ts_where, ts_params = _window("ts", since, until)
-            unanswered = conn.execute(f"SELECT COUNT(*) FROM unanswered WHERE {ts_where}", ts_params).fetchone()[0]
+                select(func.count()).select_from(messages)
+                .where(messages.c.role == "user", messages.c.session_id.in_(sessions))
+            ).scalar()
+            not_answered = conn.execute(
+                select(func.count()).select_from(unanswered).where(*_window(unanswered.c.ts, since, until))
+            ).scalar()
         reasons_by_session: dict[str, set[str]] = {}
         for row in escalations:
-            reasons_by_session.setdefault(row["session_id"], set()).update(json.loads(row["reasons"] or "[]"))
+            reasons_by_session.setdefault(row.session_id, set()).update(json.loads(row.reasons or "[]"))
         by_reason = Counter(reason for reasons in reasons_by_session.values() for reason in reasons)
-        thumbs_down = {r["session_id"] for r in votes if r["rating"] < 0}
+        thumbs_down = {r.session_id for r in votes if r.rating < 0}
         total = sum(languages.values())
         handed_off = set(reasons_by_session)
         return {
@@ -235,36 +188,33 @@ class ConversationLog:
             "escalation_rate": _rate(len(handed_off), total),
             "escalations_by_reason": dict(by_reason.most_common()),
             "escalation_rate_by_reason": {r: _rate(n, total) for r, n in by_reason.most_common()},
-            "thumbs_up": sum(1 for r in votes if r["rating"] > 0),
-            "thumbs_down": sum(1 for r in votes if r["rating"] < 0),
+            "thumbs_up": sum(1 for r in votes if r.rating > 0),
+            "thumbs_down": sum(1 for r in votes if r.rating < 0),
             "volume_by_language": dict(languages.most_common()),
-            "unanswered": int(unanswered),
+            "unanswered": int(not_answered),
         }
 
-    def _ensure_conversation(self, conn, session_id: str, language: str) -> None:
+    def _ensure_conversation(self, conn: Connection, session_id: str, language: str) -> None:
         if not session_id:
             raise ValueError("Expected a session id, got an empty string")
-        conn.execute(
-            "INSERT INTO conversations (session_id, started_at, language) VALUES (?, ?, ?)"
-            " ON CONFLICT (session_id) DO UPDATE SET language = excluded.language"
-            " WHERE conversations.language = ''",
-            (session_id, self._now(), language),
-        )
+        row = self.db.insert(conversations).values(session_id=session_id, started_at=self._now(), language=language)
+        conn.execute(row.on_conflict_do_update(
+            index_elements=["session_id"], set_={"language": row.excluded.language},
+            where=conversations.c.language == "",
+        ))
 
     def _now(self) -> str:
         return to_db_time(self._clock())
 
 
-def _window(column: str, since: datetime | None, until: datetime | None) -> tuple[str, list[str]]:
-    """SQL for `since <= column < until` (either bound optional) and its parameters."""
-    clauses, params = ["1 = 1"], []
+def _window(column, since: datetime | None, until: datetime | None) -> list:
+    """Conditions for `since <= column < until` (either bound optional; none = every row)."""
+    clauses = [true()]
     if since is not None:
-        clauses.append(f"{column} >= ?")
-        params.append(to_db_time(since))
+        clauses.append(column >= to_db_time(since))
     if until is not None:
-        clauses.append(f"{column} < ?")
-        params.append(to_db_time(until))
-    return " AND ".join(clauses), params
+        clauses.append(column < to_db_time(until))
+    return clauses
 
 
 def _rate(part: int, whole: int) -> float:
@@ -283,13 +233,13 @@ def _citation_dict(citation: Citation) -> dict[str, Any]:
 
 def _message_dict(row) -> dict[str, Any]:
     return {
-        "index": row["idx"],
-        "role": row["role"],
-        "content": row["content"],
-        "ts": from_db_time(row["ts"]),
-        "confidence": row["confidence"],
-        "grounded": None if row["grounded"] is None else bool(row["grounded"]),
-        "action": row["action"],
-        "reasons": json.loads(row["reasons"]) if row["reasons"] else [],
-        "citations": json.loads(row["citations"]) if row["citations"] else [],
+        "index": row.idx,
+        "role": row.role,
+        "content": row.content,
+        "ts": from_db_time(row.ts),
+        "confidence": row.confidence,
+        "grounded": None if row.grounded is None else bool(row.grounded),
+        "action": row.action,
+        "reasons": json.loads(row.reasons) if row.reasons else [],
+        "citations": json.loads(row.citations) if row.citations else [],
     }

@@ -1,115 +1,174 @@
-"""The application database: open SQLite from `settings.resolved_database_url`, migrate, transact."""
+"""The application database: SQLite (embedded default) or PostgreSQL behind one SQLAlchemy engine.
+
+`Database(url)` opens the engine and brings the schema to the latest Alembic revision
+(`assistant/migrations`). Stores write through `transaction()` and read through `read()`, with
+SQLAlchemy Core statements, so one code path serves both databases:
+
+- SQLite: WAL and a busy timeout let other processes (the `kb` CLI, a second app server) use the
+  same file at once; `transaction()` starts with BEGIN IMMEDIATE, so a read-then-write is atomic
+  across threads and processes.
+- PostgreSQL (psycopg 3): row locks where a read-then-write needs them (`SELECT ... FOR UPDATE`,
+  `SKIP LOCKED` for the webhook outbox), which SQLite ignores and does not need.
+"""
 
 from __future__ import annotations
 
 import logging
-import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import StaticPool
+
 from assistant.config import Settings
-from assistant.errors import ConfigError
+from assistant.errors import ConfigError, KBError
 
 logger = logging.getLogger(__name__)
 
-SQLITE_PREFIX = "sqlite:///"
 BUSY_TIMEOUT_MS = 5000
+CONNECT_TIMEOUT_S = 5
+_IMMEDIATE = "kb_begin_immediate"
+_POSTGRES_DRIVERS = ("postgresql", "postgres", "postgresql+psycopg")
+_URL_ADVICE = (
+    "use sqlite:///data/app.sqlite (relative), sqlite:////var/lib/helpdesk/app.sqlite (absolute) or "
+    "postgresql://user:password@host:5432/dbname, or leave it empty for <KB_DATA_DIR>/app.sqlite."
+)
 
 
-def sqlite_path(url: str) -> str:
-    """The file path in "sqlite:///relative/path" or "sqlite:////absolute/path" (or ":memory:")."""
-    if not url.startswith(SQLITE_PREFIX) or not url[len(SQLITE_PREFIX) :]:
+class DatabaseUnavailableError(KBError):
+    """The configured database cannot be reached or refused the connection."""
+
+
+def database_url(url: str) -> URL:
+    """KB_DATABASE_URL parsed, with the driver the product ships for PostgreSQL (psycopg 3)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
         raise ConfigError(
-            f"Expected KB_DATABASE_URL to be sqlite:///path, got {url!r}; "
-            "use e.g. sqlite:///data/app.sqlite (relative) or sqlite:////var/lib/helpdesk/app.sqlite "
-            "(absolute), or leave it empty for <KB_DATA_DIR>/app.sqlite."
-        )
-    return url[len(SQLITE_PREFIX) :]
+            f"Expected KB_DATABASE_URL to be a database URL, got {_hidden(url)!r}; {_URL_ADVICE}"
+        ) from None
+    if parsed.drivername in _POSTGRES_DRIVERS and parsed.database:
+        return parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername == "sqlite" and parsed.database:
+        return parsed
+    shown = parsed.render_as_string(hide_password=True)
+    raise ConfigError(
+        f"Expected KB_DATABASE_URL to be sqlite:///path or postgresql://…/dbname, got {shown!r}; {_URL_ADVICE}"
+    )
+
+
+def _hidden(url: str) -> str:
+    """The URL without anything between "://" and "@" (it may hold a password)."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme}://***@{rest.rpartition('@')[2]}" if sep and "@" in rest else url
 
 
 class Database:
-    """One SQLite connection shared by the threads of a process, serialised by a lock.
+    """One engine (a small connection pool) shared by the threads of a process."""
 
-    Streamlit serves each session on its own thread, so the connection is opened with
-    `check_same_thread=False` and every use goes through `transaction()` or `read()`, which hold
-    the lock. WAL mode and a busy timeout let other processes (the `kb` CLI, a second app
-    server) use the same file at the same time.
-    """
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = database_url(url)
+        self.dialect = self.url.get_backend_name()
+        self.engine = _make_engine(self.url)
+        if migrate:
+            try:
+                self.upgrade()
+            except DatabaseUnavailableError:
+                self.engine.dispose()
+                raise
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.path = sqlite_path(url)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        # isolation_level=None: we issue BEGIN ourselves, so transactions are explicit.
-        self._conn = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
-        )
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA foreign_keys = ON")
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+    def upgrade(self) -> tuple[str | None, str | None]:
+        """Apply the migrations this version ships; returns the revisions (before, after)."""
+        from assistant.migrations import current, upgrade
+
+        try:
+            before = current(self.engine)
+            return before, upgrade(self.engine)
+        except OperationalError as exc:
+            raise self._unavailable(exc) from exc
+
+    def _unavailable(self, exc: OperationalError) -> DatabaseUnavailableError:
+        return DatabaseUnavailableError(
+            f"Expected to reach the database at {self.describe()}, but it refused or did not answer "
+            f"({type(exc.orig).__name__}); check KB_DATABASE_URL and that the server is running."
         )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
         return cls(settings.resolved_database_url)
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: BEGIN IMMEDIATE takes SQLite's write lock up front, so a
-        read-then-write (e.g. "is there an open ticket? if not, insert one") is atomic across
-        threads and processes."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def describe(self) -> str:
+        """Where the data lives, safe to log and show (no password)."""
+        return self.url.render_as_string(hide_password=True)
 
     @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """The connection for queries that only read."""
-        with self._lock:
-            yield self._conn
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction, committed on success and rolled back on any error.
 
-    def migrate(self, component: str, steps: Sequence[str]) -> int:
-        """Apply the SQL scripts in `steps` that `component` has not applied yet; return its version.
-
-        Step n (1-based) is applied once; append new steps (e.g. ALTER TABLE), never edit old ones.
+        On SQLite it begins IMMEDIATE (takes the write lock up front); on PostgreSQL, lock the rows
+        a decision depends on with `.with_for_update()`.
         """
-        with self.transaction() as conn:
-            row = conn.execute(
-                "SELECT version FROM schema_versions WHERE component = ?", (component,)
-            ).fetchone()
-            current = row["version"] if row else 0
-            for number, script in enumerate(steps[current:], start=current + 1):
-                for statement in _statements(script):
-                    conn.execute(statement)
-                logger.info("migrated %s to schema version %d", component, number)
-            conn.execute(
-                "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
-                "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
-                (component, max(current, len(steps))),
-            )
-        return max(current, len(steps))
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(**{_IMMEDIATE: True})
+                with conn.begin():
+                    yield conn
+        except OperationalError as exc:  # server gone, network, SQLite still locked after the busy timeout
+            raise self._unavailable(exc) from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for queries that only read (one consistent snapshot on both databases)."""
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except OperationalError as exc:
+            raise self._unavailable(exc) from exc
+
+    def insert(self, table: Table):
+        """An INSERT for `table` that supports ON CONFLICT (both dialects spell it the same way)."""
+        return (postgresql if self.dialect == "postgresql" else sqlite).insert(table)
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self.engine.dispose()
 
 
-def _statements(script: str) -> list[str]:
-    # executescript() would COMMIT our transaction; split on ";" instead (no ";" inside our DDL).
-    return [part.strip() for part in script.split(";") if part.strip()]
+def _make_engine(url: URL) -> Engine:
+    if url.get_backend_name() == "postgresql":
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "helpdesk-assistant"},
+        )
+    memory = url.database == ":memory:"
+    if not memory:
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        **({"poolclass": StaticPool} if memory else {"pool_size": 5, "max_overflow": 20}),
+    )
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection, _record) -> None:
+    # isolation_level=None: pysqlite issues no BEGIN of its own; _sqlite_on_begin does (SQLAlchemy's recipe).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_IMMEDIATE) else "BEGIN")
 
 
 def utc_now() -> datetime:

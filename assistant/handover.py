@@ -37,6 +37,9 @@ class Handover:
         self.tickets = tickets
         self.outbox = outbox
         self.chat_model = chat_model
+        if outbox is not None and tickets is not None:
+            # The outbox entry is written in the transaction that opens the ticket: never one without the other.
+            tickets.add_hook(outbox.enqueue_in)
 
     def hand_off(
         self, session_id: str, state: SessionState, language: str, reasons: Sequence[str], lead: str,
@@ -95,6 +98,4 @@ class Handover:
         )
         state.ticket_id = ticket.ticket_id
         state.escalation = replace(state.escalation, handed_off=True, offer_pending=False)
-        if self.outbox is not None:
-            self.outbox.enqueue(ticket)  # stored first; the background worker delivers and retries
         return ticket.ticket_id, self.tickets.queue_position(ticket.ticket_id)

@@ -5,6 +5,9 @@ exponential backoff (and the server's Retry-After) between attempts. After
 `settings.webhook_max_attempts` an entry is marked "failed" but kept; `retry_failed()` requeues it.
 Credentials, if the endpoint needs them, go in the URL (https://user:token@host/path: httpx sends
 them as Basic auth); the URL is never logged.
+
+Every replica runs a delivery worker on the shared database: a worker leases the entries it sends
+(FOR UPDATE SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite), so each is POSTed once.
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy import Connection, func, select, update
 
 from assistant.config import Settings
 from assistant.db import Database, to_db_time, utc_now
-from assistant.handoff import Ticket
+from assistant.handoff import TicketStore
+from assistant.schema import tickets, webhook_outbox
+from assistant.tickets import CLAIMED, OPEN, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -33,28 +39,6 @@ MAX_RETRY_AFTER_S = 86_400.0
 _RETRYABLE_4XX = {408, 409, 425, 429}
 _LEASE_MARGIN_S = 30.0  # a claimed entry is retried by others if its worker died mid-delivery
 _BATCH = 50
-
-_SCHEMA = [
-    """
-    CREATE TABLE IF NOT EXISTS webhook_outbox (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        dedupe_key TEXT NOT NULL UNIQUE,        -- also sent as Idempotency-Key
-        ticket_id TEXT NOT NULL,
-        event TEXT NOT NULL,
-        format TEXT NOT NULL,
-        payload TEXT NOT NULL,                  -- the JSON body, rendered at enqueue time
-        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
-        attempts INTEGER NOT NULL DEFAULT 0,    -- since enqueued or last requeued by retry_failed()
-        last_error TEXT NOT NULL DEFAULT '',
-        last_status INTEGER,
-        next_attempt_at REAL NOT NULL,          -- unix time
-        created_at TEXT NOT NULL,
-        delivered_at TEXT
-    );
-    CREATE INDEX IF NOT EXISTS webhook_outbox_due ON webhook_outbox (status, next_attempt_at)
-    """,
-]
-
 
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
@@ -166,7 +150,6 @@ class WebhookOutbox:
     ) -> None:
         self.settings = settings
         self.db = db if db is not None else Database.from_settings(settings)
-        self.db.migrate("webhook_outbox", _SCHEMA)
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.timeout = timeout
@@ -186,19 +169,47 @@ class WebhookOutbox:
         if not self.enabled:
             logger.debug("no webhook configured; ticket %s not queued", ticket.ticket_id)
             return None
+        with self.db.transaction() as conn:
+            return self.enqueue_in(conn, ticket, event)
+
+    def enqueue_in(self, conn: Connection, ticket: Ticket, event: str = CREATED_EVENT) -> OutboxEntry | None:
+        """`enqueue` inside the caller's transaction (the TicketStore `on_open` hook: both commit together)."""
+        if not self.enabled:
+            return None
         key = f"{ticket.ticket_id}:{event}"
         if event != CREATED_EVENT:
             key += f":{to_db_time(ticket.updated_at)}"
         fmt = self.settings.webhook_format
         body = json.dumps(render_payload(ticket, fmt, event), ensure_ascii=False)
-        with self.db.transaction() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO webhook_outbox (dedupe_key, ticket_id, event, format, payload,"
-                " status, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
-                (key, ticket.ticket_id, event, fmt, body, self._clock(), to_db_time(utc_now())),
-            )
-            row = conn.execute("SELECT * FROM webhook_outbox WHERE dedupe_key = ?", (key,)).fetchone()
+        conn.execute(
+            self.db.insert(webhook_outbox).values(
+                dedupe_key=key, ticket_id=ticket.ticket_id, event=event, format=fmt, payload=body,
+                status=PENDING, next_attempt_at=self._clock(), created_at=to_db_time(utc_now()),
+            ).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
+        row = conn.execute(select(webhook_outbox).where(webhook_outbox.c.dedupe_key == key)).first()
         return _row_to_entry(row)
+
+    def enqueue_missing(self, tickets_store: TicketStore) -> int:
+        """Queue "ticket.created" for active tickets that have no outbox entry; returns how many.
+
+        Run at start-up: it catches tickets opened while no webhook was configured, or by a version
+        that could crash between opening a ticket and queueing it.
+        """
+        if not self.enabled:
+            return 0
+        queued = select(webhook_outbox.c.ticket_id).where(webhook_outbox.c.event == CREATED_EVENT)
+        with self.db.read() as conn:
+            orphans = conn.execute(
+                select(tickets.c.ticket_id)
+                .where(tickets.c.status.in_((OPEN, CLAIMED)), tickets.c.ticket_id.not_in(queued))
+                .order_by(tickets.c.seq)
+            ).scalars().all()
+        for ticket_id in orphans:
+            self.enqueue(tickets_store.get(ticket_id))
+        if orphans:
+            logger.warning("queued %d ticket(s) that had no webhook entry", len(orphans))
+        return len(orphans)
 
     def deliver_pending(self) -> DeliveryReport:
         """POST every due pending payload once; reschedule or fail the ones that did not go through."""
@@ -239,36 +250,40 @@ class WebhookOutbox:
     def retry_failed(self) -> int:
         """Put every failed entry back in the queue with a fresh attempt budget; return how many."""
         with self.db.transaction() as conn:
-            cursor = conn.execute(
-                "UPDATE webhook_outbox SET status = 'pending', attempts = 0, next_attempt_at = ?"
-                " WHERE status = 'failed'",
-                (self._clock(),),
+            result = conn.execute(
+                update(webhook_outbox).where(webhook_outbox.c.status == FAILED)
+                .values(status=PENDING, attempts=0, next_attempt_at=self._clock())
             )
-        return cursor.rowcount
+        return result.rowcount
 
     def entries(self, status: str | None = None) -> list[OutboxEntry]:
         """Outbox entries, oldest first, optionally of one status."""
-        sql, params = "SELECT * FROM webhook_outbox", []
+        query = select(webhook_outbox).order_by(webhook_outbox.c.id)
         if status is not None:
-            sql += " WHERE status = ?"
-            params.append(status)
+            query = query.where(webhook_outbox.c.status == status)
         with self.db.read() as conn:
-            rows = conn.execute(sql + " ORDER BY id", params).fetchall()
+            rows = conn.execute(query).fetchall()
         return [_row_to_entry(r) for r in rows]
 
     def _claim_due(self) -> list[tuple]:
-        """Take a lease on the due entries so a concurrent worker does not send them too."""
+        """Take a lease on the due entries so a concurrent worker, here or in another replica, skips them.
+
+        PostgreSQL: FOR UPDATE SKIP LOCKED, so two pollers take disjoint rows without waiting;
+        SQLite: BEGIN IMMEDIATE serialises the pollers (the clause is not rendered there).
+        """
         now = self._clock()
+        box = webhook_outbox.c
         with self.db.transaction() as conn:
             rows = conn.execute(
-                "SELECT id, dedupe_key, event, payload, attempts FROM webhook_outbox"
-                " WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-                (now, _BATCH),
+                select(box.id, box.dedupe_key, box.event, box.payload, box.attempts)
+                .where(box.status == PENDING, box.next_attempt_at <= now)
+                .order_by(box.id).limit(_BATCH).with_for_update(skip_locked=True)
             ).fetchall()
-            conn.executemany(
-                "UPDATE webhook_outbox SET next_attempt_at = ? WHERE id = ?",
-                [(now + self.timeout + _LEASE_MARGIN_S, row["id"]) for row in rows],
-            )
+            if rows:
+                conn.execute(
+                    update(webhook_outbox).where(box.id.in_([row.id for row in rows]))
+                    .values(next_attempt_at=now + self.timeout + _LEASE_MARGIN_S)
+                )
         return [tuple(row) for row in rows]
 
     def _deliver_one(self, client: httpx.Client, entry_id: int, key: str, event: str, body: str, attempts: int):
@@ -298,40 +313,41 @@ class WebhookOutbox:
         )
         with self.db.transaction() as conn:
             conn.execute(
-                "UPDATE webhook_outbox SET status = ?, attempts = ?, last_error = ?, last_status = ?,"
-                " next_attempt_at = ? WHERE id = ?",
-                (FAILED if failed else PENDING, attempts, error, status_code, self._clock() + delay, entry_id),
+                update(webhook_outbox).where(webhook_outbox.c.id == entry_id).values(
+                    status=FAILED if failed else PENDING, attempts=attempts, last_error=error,
+                    last_status=status_code, next_attempt_at=self._clock() + delay,
+                )
             )
         return DeliveryReport(failed=1) if failed else DeliveryReport(retrying=1)
 
     def _mark_delivered(self, entry_id: int, status_code: int) -> None:
         with self.db.transaction() as conn:
             conn.execute(
-                "UPDATE webhook_outbox SET status = 'delivered', attempts = attempts + 1, last_status = ?,"
-                " last_error = '', delivered_at = ? WHERE id = ?",
-                (status_code, to_db_time(utc_now()), entry_id),
+                update(webhook_outbox).where(webhook_outbox.c.id == entry_id).values(
+                    status=DELIVERED, attempts=webhook_outbox.c.attempts + 1, last_status=status_code,
+                    last_error="", delivered_at=to_db_time(utc_now()),
+                )
             )
 
     def _next_due(self) -> float | None:
         with self.db.read() as conn:
-            row = conn.execute(
-                "SELECT MIN(next_attempt_at) FROM webhook_outbox WHERE status = 'pending'"
-            ).fetchone()
-        return row[0]
+            return conn.execute(
+                select(func.min(webhook_outbox.c.next_attempt_at)).where(webhook_outbox.c.status == PENDING)
+            ).scalar()
 
 
 def _row_to_entry(row) -> OutboxEntry:
     return OutboxEntry(
-        id=row["id"],
-        ticket_id=row["ticket_id"],
-        event=row["event"],
-        format=row["format"],
-        payload=json.loads(row["payload"]),
-        status=row["status"],
-        attempts=row["attempts"],
-        last_error=row["last_error"],
-        last_status=row["last_status"],
-        next_attempt_at=row["next_attempt_at"],
-        created_at=row["created_at"],
-        delivered_at=row["delivered_at"],
+        id=row.id,
+        ticket_id=row.ticket_id,
+        event=row.event,
+        format=row.format,
+        payload=json.loads(row.payload),
+        status=row.status,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        last_status=row.last_status,
+        next_attempt_at=row.next_attempt_at,
+        created_at=row.created_at,
+        delivered_at=row.delivered_at,
     )

@@ -1,4 +1,4 @@
-"""The `kb` command line: ingest, sources, search, ask, eval."""
+"""The `kb` command line: ingest, sources, search, ask, users, db, eval."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import KBError
-from kb_ingest import cli_answers
+from kb_ingest import cli_admin, cli_answers
 
 logger = logging.getLogger("kb")
 PLUGIN_GROUP = "kb.commands"  # installed packages add subcommands here: register(subparsers)
@@ -38,18 +38,21 @@ def _open_store(settings: Settings, reset: bool = False):
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.db import Database
+    from kb_ingest.indexing import index_namespace
     from kb_ingest.writelock import writer_lock
 
-    # One writer at a time (the app's uploads included); a reset happens under the same hold.
-    with writer_lock(settings.data_dir):
-        return _ingest(args, settings)
+    # One writer at a time (the app's uploads and other machines included); a reset happens under the same hold.
+    db = Database.from_settings(settings)
+    with writer_lock(settings.data_dir, database=db, scope=index_namespace(settings)):
+        return _ingest(args, settings, db)
 
 
-def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+def _ingest(args: argparse.Namespace, settings: Settings, db) -> int:
     from kb_ingest.indexing import Indexer
 
     store = _open_store(settings, reset=args.reset)
-    indexer = Indexer(settings, store)
+    indexer = Indexer(settings, store, db)
     bar = None
     if not args.json and sys.stderr.isatty():
         from tqdm import tqdm
@@ -168,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_search)
 
     cli_answers.register(sub)  # ask
+    cli_admin.register(sub)    # users, db
     for command in entry_points(group=PLUGIN_GROUP):  # e.g. `kb eval`, from the evaluation harness
         try:
             command.load()(sub)

@@ -18,12 +18,13 @@ from langchain_core.documents import Document
 from langchain_core.indexing import index
 
 from assistant.config import Settings
+from assistant.db import Database
 from assistant.errors import IngestError, StoreUnavailableError
 from assistant.store import VectorStore
 from kb_ingest.calibrate import refresh_calibration
 from kb_ingest.chunking import split_documents
 from kb_ingest.loaders import file_sha256, load_file
-from kb_ingest.records import FileTable, IndexedFile, SQLiteRecordManager
+from kb_ingest.records import FileTable, IndexedFile, clear_records, import_legacy_records, make_record_manager
 from kb_ingest.views import sync_views
 from kb_ingest.writelock import writer_lock
 
@@ -88,18 +89,20 @@ ProgressFn = Callable[[int, int, str], None]  # (files done, files total, curren
 class Indexer:
     """Keeps one Chroma collection in step with one or more folders of help-centre files."""
 
-    def __init__(self, settings: Settings, store: VectorStore) -> None:
+    def __init__(self, settings: Settings, store: VectorStore, db: Database | None = None) -> None:
         self.settings = settings
         self.store = store
-        namespace = f"chroma/{settings.collection}"
-        self.records = SQLiteRecordManager(namespace, settings.record_db_path)
-        self.files = FileTable(namespace, settings.record_db_path)
+        self.db = db if db is not None else Database.from_settings(settings)
+        import_legacy_records(self.db, settings.legacy_records_path)
+        namespace = index_namespace(settings)
+        self.records = make_record_manager(self.db, namespace)
+        self.files = FileTable(namespace, self.db)
 
     # ---- public API -------------------------------------------------------------------------
 
     def ingest(self, path: Path | None = None, reset: bool = False, progress: ProgressFn | None = None) -> IngestReport:
         """Bring the index in line with `path` (default: the corpus directory), as the only writer."""
-        with writer_lock(self.settings.data_dir):
+        with writer_lock(self.settings.data_dir, database=self.db, scope=self.records.namespace):
             self.store.generation()  # follow what another process wrote before writing on top of it
             return self._ingest(path, reset, progress)
 
@@ -108,7 +111,7 @@ class Indexer:
         target = Path(path) if path is not None else self.settings.corpus_dir
         if reset:
             self.store.reset()
-            self.records.clear()
+            clear_records(self.db, self.records.namespace)
             self.files.clear()
         if not target.exists():
             return IngestReport(
@@ -150,7 +153,7 @@ class Indexer:
 
     def remove_source(self, source: str) -> int:
         """Delete one source's chunks from the index; returns how many chunks went."""
-        with writer_lock(self.settings.data_dir):
+        with writer_lock(self.settings.data_dir, database=self.db, scope=self.records.namespace):
             self.store.generation()
             removed = self._delete_group(source)
             for entry in self.files.all():
@@ -284,6 +287,11 @@ class Indexer:
             self.store.langchain.delete(keys)
             self.records.delete_keys(keys)
         return len(keys)
+
+
+def index_namespace(settings: Settings) -> str:
+    """The record manager's namespace for the configured collection (also the name of its write lock)."""
+    return f"chroma/{settings.collection}"
 
 
 def chunk_file(path: Path, base: Path, settings: Settings) -> list[Document]:

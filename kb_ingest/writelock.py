@@ -5,6 +5,10 @@ collection and record-manager database. Two at once would embed the same files t
 the bookkeeping, so each holds this lock for its whole write. The lock is advisory, released by
 the OS when its holder dies (kill -9 included), and re-entrant within a process (the CLI holds it
 around a reset and the ingest that follows). Readers (the chat) never take it.
+
+Replicas and operator machines do not share a data dir: with PostgreSQL as the app database, the
+holder also takes a PostgreSQL advisory lock (on a connection of its own, so it goes with the
+process too), and writers on every machine take turns.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import Connection, text
+
+from assistant.db import Database
 from assistant.errors import IndexBusyError
 
 logger = logging.getLogger(__name__)
@@ -35,6 +42,7 @@ class _ProcessHold:
     turn: threading.RLock = field(default_factory=threading.RLock)
     depth: int = 0
     fd: int | None = None
+    database: Connection | None = None  # holds the PostgreSQL advisory lock
 
 
 _holds: dict[str, _ProcessHold] = {}
@@ -42,8 +50,11 @@ _holds_lock = threading.Lock()
 
 
 @contextmanager
-def writer_lock(data_dir: Path, wait_s: float = WAIT_S) -> Iterator[None]:
-    """Hold the data dir's write lock (waiting up to `wait_s` for another writer to finish)."""
+def writer_lock(
+    data_dir: Path, wait_s: float = WAIT_S, database: Database | None = None, scope: str = "index"
+) -> Iterator[None]:
+    """Hold the data dir's write lock (waiting up to `wait_s` for another writer to finish), and on a
+    PostgreSQL `database` the lock named `scope` there too."""
     path = Path(data_dir) / LOCK_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
     with _holds_lock:
@@ -53,11 +64,21 @@ def writer_lock(data_dir: Path, wait_s: float = WAIT_S) -> Iterator[None]:
     try:
         if hold.depth == 0:
             hold.fd = _lock_file(path, wait_s)
+            if database is not None and database.dialect == "postgresql":
+                try:
+                    hold.database = _lock_database(database, scope, wait_s)
+                except BaseException:
+                    os.close(hold.fd)
+                    hold.fd = None
+                    raise
         hold.depth += 1
         try:
             yield
         finally:
             hold.depth -= 1
+            if hold.depth == 0 and hold.database is not None:
+                _unlock_database(hold.database, scope)
+                hold.database = None
             if hold.depth == 0 and hold.fd is not None:
                 os.close(hold.fd)  # closing releases the flock
                 hold.fd = None
@@ -86,6 +107,37 @@ def _lock_file(path: Path, wait_s: float) -> int:
     if waiting:
         logger.info("got the index lock after %.1fs", time.monotonic() - started)
     return fd
+
+
+def _lock_database(database: Database, scope: str, wait_s: float) -> Connection:
+    """A session advisory lock on a connection kept open until `_unlock_database` (or the process dies)."""
+    conn = database.engine.connect()
+    started, waiting = time.monotonic(), False
+    try:
+        while not conn.execute(text("SELECT pg_try_advisory_lock(hashtext(:scope))"), {"scope": scope}).scalar():
+            conn.commit()  # never sit "idle in transaction" while waiting
+            if not waiting:
+                logger.warning("waiting for another machine's writer of the index to finish (%s)", database.describe())
+                waiting = True
+            if time.monotonic() - started > wait_s:
+                raise IndexBusyError(
+                    f"Expected to get the index write lock within {wait_s:.0f}s, but another machine's writer "
+                    "still holds it in the database; wait for that ingest to finish and try again."
+                )
+            time.sleep(_POLL_S * 5)
+        conn.commit()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _unlock_database(conn: Connection, scope: str) -> None:
+    try:
+        conn.execute(text("SELECT pg_advisory_unlock(hashtext(:scope))"), {"scope": scope})
+        conn.commit()
+    finally:
+        conn.close()  # the lock goes with the session in any case
 
 
 def _holder(path: Path) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
+from assistant.db import Database
 from assistant.store import open_store
 from kb_ingest.indexing import Indexer
 from kb_ingest.records import FileTable
@@ -71,13 +72,15 @@ def ingested_kb(tmp_path_factory, embeddings) -> Callable[..., Settings]:
             settings = Settings(corpus_dir=write_files(template / "corpus", dict(corpus)), data_dir=template / "data")
             indexer = Indexer(settings, open_store(settings, embeddings))
             assert indexer.ingest().ok
+            indexer.db.close()  # the WAL is folded into app.sqlite before the copies are made
             templates[key] = template, indexer.files.namespace
         template, namespace = templates[key]
         root = root if root is not None else tmp_path_factory.mktemp("kb")
         for part in ("corpus", "data"):
             shutil.copytree(template / part, root / part)
         settings = Settings(corpus_dir=root / "corpus", data_dir=root / "data")
-        _move_file_records(FileTable(namespace, settings.record_db_path), template / "corpus", settings.corpus_dir)
+        files = FileTable(namespace, Database.from_settings(settings))  # the copy's own app.sqlite
+        _move_file_records(files, template / "corpus", settings.corpus_dir)
         return settings
 
     return make
@@ -90,3 +93,68 @@ def _move_file_records(files: FileTable, old_root: Path, new_root: Path) -> None
     for entry in moved:
         files.put(replace(entry, root=str(new_root.resolve())))
         files.delete(entry.root, entry.source)
+
+
+# ---- the application database: SQLite and a real PostgreSQL -----------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """One throwaway PostgreSQL server for the whole run (started only if a test asks for it)."""
+    from tests.postgres import PostgresCluster
+
+    cluster = PostgresCluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """An app database file migrated once per run; tests start from copies (a migration costs ~0.2 s)."""
+    from assistant.db import Database
+
+    path = tmp_path_factory.mktemp("template") / "app.sqlite"
+    Database(f"sqlite:///{path}").close()  # the last connection closing folds the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_cluster) -> str:
+    """A migrated PostgreSQL database shared by the tests, emptied before each one (a new database costs ~0.4 s)."""
+    from assistant.db import Database
+
+    url = postgres_cluster.create_database()
+    Database(url).close()
+    return url
+
+
+def _empty_all_tables(url: str) -> None:
+    """TRUNCATE every application table, restarting the sequences: the database looks freshly migrated."""
+    import psycopg
+
+    from assistant.schema import metadata
+
+    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute("SET lock_timeout = '20s'")  # a test that left a transaction open fails here, loudly
+        conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path: Path):
+    """KB_DATABASE_URL for each database the product supports, migrated and empty: a temp SQLite file,
+    and a database on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        path = tmp_path / "data" / "app.sqlite"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_database")
+    _empty_all_tables(url)
+    return url
+
+
+@pytest.fixture
+def db_settings(settings: Settings, database_url: str) -> Settings:
+    """`settings` with the app database on SQLite and, in a second run of the test, on PostgreSQL."""
+    return settings.with_overrides(database_url=database_url)

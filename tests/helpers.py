@@ -1,9 +1,16 @@
-"""Small helpers shared by the test modules: writing fixture files, stopping server processes."""
+"""Small helpers shared by the test modules: fixture files, server processes, a webhook receiver, raw rows."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import signal
+import socket
 import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 
@@ -33,3 +40,99 @@ def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def raw_rows(database_url: str, query: str) -> list[tuple]:
+    """Rows straight from the app database (SQLite or PostgreSQL), bypassing the product's code."""
+    from sqlalchemy import create_engine, text
+
+    from assistant.db import database_url as parse
+
+    engine = create_engine(parse(database_url))
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(query))]
+    finally:
+        engine.dispose()
+
+
+class Receiver:
+    """A webhook target whose replies are scripted: 200 unless told otherwise."""
+
+    def __init__(self) -> None:
+        self.script: list[tuple] = []          # ("status", code, headers) or ("hang", seconds)
+        self.received: list[tuple[dict, dict]] = []
+        self.port = 0
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/tickets"
+
+    def start(self) -> Receiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers), json.loads(body)))
+                action = receiver.script.pop(0) if receiver.script else ("status", 200, {})
+                if action[0] == "hang":
+                    time.sleep(action[1])
+                    return
+                self.send_response(action[1])
+                for name, value in action[2].items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def chroma_executable() -> str:
+    found = Path(sys.executable).with_name("chroma")
+    if found.exists():
+        return str(found)
+    path = shutil.which("chroma")
+    assert path, "the chroma CLI (from the chromadb package) must be installed"
+    return path
+
+
+def start_chroma(data: Path, port: int) -> subprocess.Popen:
+    """A real `chroma run` server on 127.0.0.1:`port`, storing in `data`; returns once it accepts connections."""
+    proc = subprocess.Popen(
+        [chroma_executable(), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"chroma run exited with {proc.returncode}") from None
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("chroma run did not start within 60 s")

@@ -2,60 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 
 from assistant.errors import StoreUnavailableError
 from assistant.store import open_store
 from kb_ingest.indexing import Indexer
-from tests.helpers import stop_process
+from tests.helpers import free_port, start_chroma, stop_process
 
 pytestmark = pytest.mark.server
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _chroma_executable() -> str:
-    found = Path(sys.executable).with_name("chroma")
-    if found.exists():
-        return str(found)
-    path = shutil.which("chroma")
-    assert path, "the chroma CLI (from the chromadb package) must be installed"
-    return path
-
-
-def start_chroma(data: Path, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [_chroma_executable(), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(f"chroma run exited with {proc.returncode}") from None
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("chroma run did not start within 60 s")
-
-
 @pytest.fixture
 def chroma_server(tmp_path):
-    port = _free_port()
+    port = free_port()
     proc = start_chroma(tmp_path / "chroma-server", port)
     yield port, proc
     stop_process(proc)
@@ -82,6 +41,31 @@ def test_ingest_and_search_through_a_chroma_server(settings, embeddings, chroma_
 
 
 def test_unreachable_server_gives_a_clear_error(settings, embeddings):
-    dead = settings.with_overrides(chroma_mode="server", chroma_port=_free_port())
+    dead = settings.with_overrides(chroma_mode="server", chroma_port=free_port())
     with pytest.raises(StoreUnavailableError, match="chroma run"):
         open_store(dead, embeddings)
+
+
+def test_kb_ingest_from_two_machines_shares_one_index(db_settings, tmp_path, embeddings, chroma_server):
+    """Two machines (own KB_DATA_DIR each) share the Chroma server and the app database, so either one's
+    `kb ingest` of the shared corpus sees what the other indexed: unchanged files cost no embedding, a
+    deleted file is removed once, for everyone."""
+    port, _ = chroma_server
+    corpus = db_settings.corpus_dir
+    (corpus / "shipping.md").write_text("# Shipping\n\nExpress delivery takes 1-2 business days.\n")
+    (corpus / "refunds.md").write_text("# Refunds\n\nRefunds reach mobile money in 1-3 days.\n")
+    machines = [
+        db_settings.with_overrides(chroma_mode="server", chroma_port=port, data_dir=tmp_path / f"machine-{name}")
+        for name in ("a", "b")
+    ]
+    first = Indexer(machines[0], open_store(machines[0], embeddings)).ingest()
+    assert first.counts["added"] == 2
+    second = Indexer(machines[1], open_store(machines[1], embeddings)).ingest()
+    assert second.counts["unchanged"] == 2 and second.chunks_added == 0
+    (corpus / "refunds.md").unlink()
+    removed = Indexer(machines[1], open_store(machines[1], embeddings)).ingest()
+    assert removed.counts["removed"] == 1 and removed.chunks_deleted == 1
+    back_on_a = Indexer(machines[0], open_store(machines[0], embeddings))
+    assert [f.source for f in back_on_a.indexed_files()] == ["shipping.md"]
+    assert back_on_a.ingest().counts == {"added": 0, "updated": 0, "removed": 0, "unchanged": 1, "failed": 0}
+    assert back_on_a.store.count() == 1

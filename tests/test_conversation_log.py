@@ -1,15 +1,15 @@
-"""Conversation log: redacted storage, feedback, unanswered questions and the metrics."""
+"""Conversation log on SQLite and PostgreSQL: redacted storage, feedback, unanswered questions, metrics."""
 
 from __future__ import annotations
 
-import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from assistant.conversation_log import ConversationLog
-from assistant.db import sqlite_path
 from assistant.types import Answer, Citation, EscalationDecision
+from tests.helpers import raw_rows
 
 DAY1 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -21,6 +21,12 @@ class ManualClock:
     def __call__(self) -> datetime:
         self.now += timedelta(milliseconds=1)
         return self.now
+
+
+@pytest.fixture
+def settings(db_settings):
+    """Every test here runs twice: on SQLite and on a real PostgreSQL server."""
+    return db_settings
 
 
 @pytest.fixture
@@ -61,9 +67,7 @@ def test_messages_are_stored_redacted_with_assistant_details(log, settings):
     assert assistant["citations"] == [
         {"marker": 1, "chunk_id": "faq-1", "source": "faq/billing.md", "title": "Refunds", "page": None}
     ]
-    raw = sqlite3.connect(sqlite_path(settings.resolved_database_url))
-    stored = " ".join(r[0] for r in raw.execute("SELECT content FROM messages"))
-    raw.close()
+    stored = " ".join(r[0] for r in raw_rows(settings.resolved_database_url, "SELECT content FROM messages"))
     assert "amina@example.com" not in stored and "4111" not in stored
 
 
@@ -82,9 +86,7 @@ def test_feedback_only_on_assistant_messages_and_latest_vote_wins(log):
 def test_feedback_comment_is_redacted(log, settings):
     index = chat(log, "s1")
     log.record_feedback("s1", index, helpful=False, comment="call me 0712 345678")
-    raw = sqlite3.connect(sqlite_path(settings.resolved_database_url))
-    assert raw.execute("SELECT comment FROM feedback").fetchone()[0] == "call me [phone]"
-    raw.close()
+    assert raw_rows(settings.resolved_database_url, "SELECT comment FROM feedback") == [("call me [phone]",)]
 
 
 def test_stats_rates(log):
@@ -154,3 +156,28 @@ def test_bad_role_and_action_are_refused(log):
         log.record_message("s1", "bot", "hi")
     with pytest.raises(ValueError, match="Expected action to be one of"):
         log.record_message("s1", "assistant", "hi", action="escalate")
+
+
+def test_two_logs_write_one_conversation_from_threads(settings):
+    """Two processes' logs (two connection pools) on one database: every message kept, indexes unique."""
+    logs = [ConversationLog(settings) for _ in range(2)]
+    start = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            start.wait()
+            for k in range(5):
+                logs[n % 2].record_message(f"session-{n % 3}", "user", f"message {n}.{k}", language="en")
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors
+    for session in range(3):
+        stored = logs[0].messages(f"session-{session}")
+        assert [m["index"] for m in stored] == list(range(10))

@@ -1,16 +1,15 @@
-"""Handoff tickets: creation, idempotency, queue, transitions, persistence, redaction, threads."""
+"""Handoff tickets on SQLite and PostgreSQL: creation, idempotency, queue, transitions, persistence,
+redaction, transcript cap, pagination, threads."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assistant.db import Database, sqlite_path
-from assistant.errors import ConfigError, KBError
+from assistant.errors import KBError
 from assistant.handoff import (
     Ticket,
     TicketNotFoundError,
@@ -20,6 +19,7 @@ from assistant.handoff import (
     ticket_priority,
 )
 from assistant.types import Citation, Turn
+from tests.helpers import raw_rows
 
 EMAIL = "amina.wanjiru@gmail.com"
 PHONE = "+254 712 345 678"
@@ -34,6 +34,12 @@ class StepClock:
     def __call__(self) -> datetime:
         self.now += timedelta(seconds=1)
         return self.now
+
+
+@pytest.fixture
+def settings(db_settings):
+    """Every test here runs twice: on SQLite and on a real PostgreSQL server."""
+    return db_settings
 
 
 @pytest.fixture
@@ -78,12 +84,11 @@ def test_create_returns_an_open_ticket_with_everything(store):
 def test_transcript_and_summary_are_redacted_in_the_database_itself(store, settings):
     ticket = open_ticket(store)
     assert EMAIL not in json.dumps(ticket.to_dict())
-    raw = sqlite3.connect(sqlite_path(settings.resolved_database_url))
-    row = raw.execute("SELECT transcript, summary FROM tickets WHERE ticket_id = ?", (ticket.ticket_id,)).fetchone()
-    raw.close()
-    stored = " ".join(row)
-    assert EMAIL not in stored and "712 345 678" not in stored
-    assert "[email]" in row[0] and "[phone]" in row[0]
+    url = settings.resolved_database_url
+    turns = " ".join(r[0] for r in raw_rows(url, "SELECT content FROM ticket_turns"))
+    summary = raw_rows(url, f"SELECT summary FROM tickets WHERE ticket_id = '{ticket.ticket_id}'")[0][0]
+    assert EMAIL not in turns + summary and "712 345 678" not in turns + summary
+    assert "[email]" in turns and "[phone]" in turns
 
 
 def test_caller_summary_is_redacted_too(store):
@@ -279,34 +284,93 @@ def test_concurrent_handoffs_from_threads(settings):
     assert sorted(shared.queue_position(t.ticket_id) for t in tickets) == [0, 1, 2, 3]
 
 
-def test_database_url_must_be_sqlite(settings):
-    with pytest.raises(ConfigError, match=r"Expected KB_DATABASE_URL to be sqlite:///path, got 'postgres://x/y'"):
-        TicketStore(settings.with_overrides(database_url="postgres://x/y"))
+def test_concurrent_first_handoffs_of_one_session_make_one_ticket(settings):
+    """Two replicas (two stores, two connection pools) open the same session's ticket at once."""
+    stores = [TicketStore(settings) for _ in range(2)]
+    start = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def handoff(index: int) -> None:
+        try:
+            start.wait()
+            stores[index % 2].create("same-session", conversation(), "en", reasons=(f"r{index}",))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=handoff, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors
+    [ticket] = stores[0].list()
+    assert len(ticket.transcript) == 3 and sorted(ticket.reasons) == [f"r{i}" for i in range(8)]
 
 
-def test_database_creates_parent_dirs_and_uses_wal(tmp_path):
-    db = Database(f"sqlite:///{tmp_path}/deep/er/app.sqlite")
-    with db.read() as conn:
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
-    assert (tmp_path / "deep" / "er" / "app.sqlite").exists()
+# ---- the transcript: one row per message, capped ---------------------------------------------
 
 
-def test_migrations_apply_once_and_in_order(tmp_path):
-    db = Database(f"sqlite:///{tmp_path}/m.sqlite")
-    steps = ["CREATE TABLE IF NOT EXISTS t (a INTEGER)", "ALTER TABLE t ADD COLUMN b TEXT"]
-    assert db.migrate("demo", steps[:1]) == 1
-    assert db.migrate("demo", steps) == 2
-    assert db.migrate("demo", steps) == 2  # the ALTER is not run twice
-    with db.read() as conn:
-        assert [r[1] for r in conn.execute("PRAGMA table_info(t)")] == ["a", "b"]
+def test_appending_a_message_inserts_one_row_and_leaves_the_others_alone(store, settings):
+    ticket = open_ticket(store)
+    url = settings.resolved_database_url
+    before = raw_rows(url, "SELECT idx, role, content FROM ticket_turns ORDER BY idx")
+    store.append_turns(ticket.ticket_id, [Turn("user", "Any news?")])
+    after = raw_rows(url, "SELECT idx, role, content FROM ticket_turns ORDER BY idx")
+    assert after[:-1] == before and after[-1] == (3, "user", "Any news?")
+    assert raw_rows(url, "SELECT COUNT(*) FROM tickets") == [(1,)]
 
 
-def test_failed_transaction_rolls_back(tmp_path):
-    db = Database(f"sqlite:///{tmp_path}/r.sqlite")
-    db.migrate("demo", ["CREATE TABLE t (a INTEGER)"])
-    with pytest.raises(RuntimeError), db.transaction() as conn:
-        conn.execute("INSERT INTO t VALUES (1)")
-        raise RuntimeError("boom")
-    with db.read() as conn:
-        assert conn.execute("SELECT COUNT(*) FROM t").fetchone()[0] == 0
+def test_transcript_keeps_the_first_message_and_the_latest_ones(settings):
+    store = TicketStore(settings.with_overrides(ticket_max_turns=4), clock=StepClock())
+    ticket = open_ticket(store)                                   # 3 turns
+    for n in range(5):
+        ticket = store.append_turns(ticket.ticket_id, [Turn("user", f"ping {n}")])
+    assert [t.content for t in ticket.transcript] == [conversation()[0].content.replace(EMAIL, "[email]"),
+                                                       "ping 2", "ping 3", "ping 4"]
+    assert ticket.turns_omitted == 4 and ticket.to_dict()["turns_omitted"] == 4
+    rows = raw_rows(settings.resolved_database_url, "SELECT COUNT(*) FROM ticket_turns")
+    assert rows == [(4,)]
+    # The whole conversation sent again (a second handoff) adds only what is new, despite the cap.
+    whole = list(conversation()) + [Turn("user", f"ping {n}") for n in range(5)] + [Turn("user", "agent!")]
+    again = store.create("s1", whole, "en")
+    assert again.ticket_id == ticket.ticket_id
+    assert [t.content for t in again.transcript][1:] == ["ping 3", "ping 4", "agent!"]
+    assert again.turns_omitted == 5
+
+
+def test_reopened_ticket_transcript_is_stored_in_order(settings):
+    store = TicketStore(settings)
+    ticket = open_ticket(store)
+    for n in range(30):
+        store.append_turns(ticket.ticket_id, [Turn("user", f"message {n}"), Turn("assistant", f"reply {n}")])
+    again = TicketStore(settings).get(ticket.ticket_id)
+    assert [t.content for t in again.transcript[-4:]] == ["message 28", "reply 28", "message 29", "reply 29"]
+    assert len(again.transcript) == 63 and again.turns_omitted == 0
+
+
+# ---- the queue page -------------------------------------------------------------------------
+
+
+def test_page_is_bounded_in_triage_order_with_people_ahead(store):
+    tickets = [open_ticket(store, f"s{i}", peak=0.1 * (i % 3)) for i in range(7)]
+    store.claim(tickets[6].ticket_id, "alice")
+    store.resolve(tickets[5].ticket_id, "alice")
+    first = store.page(active_only=True, offset=0, limit=3)
+    assert first.total == 6 and first.pages == 2 and len(first.entries) == 3
+    second = store.page(active_only=True, offset=3, limit=3)
+    everything = [e.ticket_id for e in first.entries + second.entries]
+    assert everything == [t.ticket_id for t in store.list() if t.active]
+    ahead = {e.ticket_id: e.ahead for e in first.entries + second.entries}
+    assert ahead == {
+        **{t.ticket_id: store.queue_position(t.ticket_id) for t in tickets[:5]}, tickets[6].ticket_id: None,
+    }
+    assert sorted(a for a in ahead.values() if a is not None) == [0, 1, 2, 3, 4]
+    assert store.page(active_only=False, offset=0, limit=50).total == 7
+    assert not hasattr(first.entries[0], "transcript")  # the queue never loads transcripts
+
+
+def test_page_rejects_bad_bounds(store):
+    with pytest.raises(ValueError, match="Expected limit >= 1 and offset >= 0"):
+        store.page(offset=-1)
+    with pytest.raises(ValueError, match="Expected limit >= 1"):
+        store.page(limit=0)

@@ -1,9 +1,11 @@
-"""Incremental indexing against a real Chroma (temp dir) and real files, including broken ones."""
+"""Incremental indexing against a real Chroma (temp dir) and real files, including broken ones; the
+record manager and the files table on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 
 import numpy as np
 import pytest
@@ -12,7 +14,9 @@ from langchain_core.embeddings import Embeddings
 from assistant.errors import IndexMismatchError
 from assistant.store import VectorStore, open_store
 from kb_ingest.indexing import Indexer
+from kb_ingest.records import clear_records, record_count
 from tests.conftest import FIXTURES
+from tests.helpers import raw_rows
 from tests.helpers import write_file as write
 
 
@@ -35,6 +39,12 @@ class CountingEmbeddings(Embeddings):
 
     def embed_query_vector(self, text):
         return np.asarray(self.inner.embed_query(text), dtype=np.float32)
+
+
+@pytest.fixture
+def settings(db_settings):
+    """Every test here runs twice: index records on SQLite and on a real PostgreSQL server."""
+    return db_settings
 
 
 @pytest.fixture
@@ -167,6 +177,7 @@ def test_cli_ingest_json_and_exit_codes(settings, corpus, monkeypatch, capsys):
 
     monkeypatch.setenv("KB_CORPUS_DIR", str(settings.corpus_dir))
     monkeypatch.setenv("KB_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("KB_DATABASE_URL", settings.resolved_database_url)
     monkeypatch.chdir(settings.corpus_dir.parent)
     assert main(["ingest", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
@@ -193,3 +204,53 @@ def test_copies_from_the_ingested_kb_factory_are_complete_and_independent(ingest
     assert Indexer(first, open_store(first, embeddings)).ingest().chunks_added == 1
     assert sources_in(open_store(second, embeddings)) == {"docs/refunds.md": 1}  # the other copy is untouched
     assert not (second.corpus_dir / "docs" / "shipping.md").exists()
+
+
+def test_records_and_files_live_in_the_app_database(settings, corpus, embeddings):
+    store = open_store(settings, embeddings)
+    indexer = Indexer(settings, store)
+    indexer.ingest()
+    url = settings.resolved_database_url
+    assert record_count(indexer.db, indexer.records.namespace) == store.count() == 3
+    groups = sorted(r[0] for r in raw_rows(url, "SELECT group_id FROM upsertion_record"))
+    assert groups == ["docs/refunds.md", "docs/shipping.md", "faq/faq.csv"]
+    assert sorted(r[0] for r in raw_rows(url, "SELECT source FROM indexed_files")) == groups
+    assert not settings.legacy_records_path.exists()  # nothing is written beside the database any more
+
+
+LEGACY_SCHEMA = """
+CREATE TABLE records (namespace TEXT NOT NULL, key TEXT NOT NULL, group_id TEXT, updated_at REAL NOT NULL,
+                      PRIMARY KEY (namespace, key));
+CREATE TABLE files (namespace TEXT NOT NULL, root TEXT NOT NULL, source TEXT NOT NULL, sha256 TEXT NOT NULL,
+                    size INTEGER NOT NULL, mtime REAL NOT NULL, chunks INTEGER NOT NULL, language TEXT NOT NULL,
+                    title TEXT NOT NULL, kind TEXT NOT NULL, indexed_at REAL NOT NULL,
+                    PRIMARY KEY (namespace, root, source));
+"""
+
+
+def test_records_of_an_earlier_version_are_imported_once(settings, corpus, embeddings):
+    """An index made when the records lived in index_records.sqlite: after the upgrade, unchanged files
+    are still skipped and a deleted file's chunks still go."""
+    store = open_store(settings, embeddings)
+    indexer = Indexer(settings, store)
+    indexer.ingest()
+    files = [(indexer.records.namespace, *(getattr(f, n) for n in (
+        "root", "source", "sha256", "size", "mtime", "chunks", "language", "title", "kind", "indexed_at")))
+        for f in indexer.indexed_files()]
+    records = raw_rows(settings.resolved_database_url, "SELECT namespace, key, group_id, updated_at FROM upsertion_record")
+    with sqlite3.connect(settings.legacy_records_path) as legacy:  # what the earlier version left on disk
+        legacy.executescript(LEGACY_SCHEMA)
+        legacy.executemany("INSERT INTO records VALUES (?, ?, ?, ?)", records)
+        legacy.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", files)
+    clear_records(indexer.db, indexer.records.namespace)
+    indexer.files.clear()
+
+    counting = CountingEmbeddings(embeddings)
+    upgraded = Indexer(settings, open_store(settings, counting))
+    assert not settings.legacy_records_path.exists()
+    assert settings.legacy_records_path.with_name("index_records.sqlite.imported").exists()
+    assert upgraded.ingest().counts["unchanged"] == 3 and counting.embedded == 0
+    (corpus / "docs" / "refunds.md").unlink()
+    report = upgraded.ingest()
+    assert report.counts["removed"] == 1 and "docs/refunds.md" not in sources_in(store)
+    assert Indexer(settings, store).records.list_keys(group_ids=["docs/refunds.md"]) == []

@@ -330,6 +330,39 @@ def test_handoffs_lists_a_ticket_and_claim_resolve_work_with_refusals(env, resou
     assert resources.tickets.get(ticket_id).status == "resolved"
 
 
+def test_handoffs_page_is_paginated_and_shows_people_ahead(env, resources):
+    """Issue 12 item 17: the queue is read a page at a time, never every ticket with its transcript."""
+    from assistant.types import Turn
+    from ui.views.handoffs import PAGE_SIZE
+
+    for ticket in resources.tickets.list():  # start from an empty queue (other tests leave tickets)
+        if ticket.active:
+            resources.tickets.resolve(ticket.ticket_id, "cleanup")
+    made = [resources.tickets.create(f"page-{n}", [Turn("user", f"parcel {n} is late")], "en")
+            for n in range(PAGE_SIZE + 3)]
+    at = open_page(sign_in(new_session(env), *STAFF), "handoffs")
+    first = at.dataframe[0].value
+    assert len(first) == PAGE_SIZE
+    assert sorted(first["people ahead"]) == list(range(3, PAGE_SIZE + 3))  # triage order: the newest first
+    assert any("Tickets 1–25 of 28" in c.value for c in at.caption)
+    at.number_input(key="handoffs_page").set_value(2).run()
+    second = at.dataframe[0].value
+    assert sorted(second["people ahead"]) == [0, 1, 2] and set(second["ticket"]) == {t.ticket_id for t in made[:3]}
+    at.selectbox(key="handoffs_selected").set_value(made[0].ticket_id).run()
+    assert "parcel 0 is late" in page_text(at)
+    for ticket in made:
+        resources.tickets.resolve(ticket.ticket_id, "cleanup")
+
+
+def test_a_user_added_with_kb_users_signs_in(env, resources):
+    resources.users.add("dbuser", "writer", "from-the-database")
+    try:
+        at = sign_in(new_session(env), "dbuser", "from-the-database")
+        assert at.session_state["role"] == "writer" and at.session_state["user"] == "dbuser"
+    finally:
+        resources.users.remove("dbuser")
+
+
 # ---- Content --------------------------------------------------------------------------------
 
 

@@ -1,67 +1,24 @@
-"""Webhook outbox against a real HTTP server on 127.0.0.1: retries, Retry-After, timeouts, outages."""
+"""Webhook outbox against a real HTTP server on 127.0.0.1, on SQLite and PostgreSQL: retries,
+Retry-After, timeouts, outages, concurrent pollers (threads and processes), tickets without an entry."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 import threading
 import time
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from assistant.handoff import Ticket, TicketStore
 from assistant.types import Turn
 from assistant.webhook import WebhookOutbox, parse_retry_after, render_payload
+from tests.helpers import Receiver, raw_rows
 
 EMAIL = "amina.wanjiru@gmail.com"
-
-
-class Receiver:
-    """A webhook target whose replies are scripted: 200 unless told otherwise."""
-
-    def __init__(self) -> None:
-        self.script: list[tuple] = []          # ("status", code, headers) or ("hang", seconds)
-        self.received: list[tuple[dict, dict]] = []
-        self.port = 0
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/tickets"
-
-    def start(self) -> Receiver:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((dict(self.headers), json.loads(body)))
-                action = receiver.script.pop(0) if receiver.script else ("status", 200, {})
-                if action[0] == "hang":
-                    time.sleep(action[1])
-                    return
-                self.send_response(action[1])
-                for name, value in action[2].items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
 
 
 class FakeClock:
@@ -70,6 +27,12 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+@pytest.fixture
+def settings(db_settings):
+    """Every test here runs twice: on SQLite and on a real PostgreSQL server."""
+    return db_settings
 
 
 @pytest.fixture
@@ -308,3 +271,63 @@ def test_parse_retry_after():
 def test_render_payload_refuses_unknown_formats(ticket):
     with pytest.raises(ValueError, match="Expected webhook format plain or zendesk, got 'xml'"):
         render_payload(ticket, "xml")
+
+
+# ---- several replicas, one database ----------------------------------------------------------
+
+OUTBOX_BENCH = Path(__file__).resolve().parents[1] / "bench" / "outbox.py"
+
+
+@pytest.fixture(scope="module")
+def outbox_bench():
+    spec = importlib.util.spec_from_file_location("bench_outbox", OUTBOX_BENCH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_two_poller_processes_deliver_every_ticket_exactly_once(outbox_bench, settings, tmp_path, monkeypatch):
+    """The short form of bench/outbox.py: two processes (two replicas' workers) poll one outbox."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    report = outbox_bench.run_outbox(settings.resolved_database_url, tmp_path, tickets=40, pollers=2,
+                                     delay_s=0.01, time_limit_s=60)
+    assert not report.timed_out
+    assert (report.posts, report.delivered_tickets, report.duplicates, report.undelivered) == (40, 40, 0, 0)
+    assert sum(report.per_poller) == 40
+
+
+def test_a_ticket_and_its_outbox_entry_commit_together(hook_settings, clock):
+    """Issue 12 item 10: a failure between opening the ticket and queueing it must leave neither."""
+    outbox = make_outbox(hook_settings, clock)
+
+    def crash_after_enqueue(conn, ticket):
+        raise RuntimeError("process died here")
+
+    store = TicketStore(hook_settings, on_open=[outbox.enqueue_in, crash_after_enqueue])
+    with pytest.raises(RuntimeError, match="process died here"):
+        store.create("s1", [Turn("user", "agent!")], "en")
+    assert store.list() == [] and outbox.entries() == []
+    url = hook_settings.resolved_database_url
+    assert raw_rows(url, "SELECT COUNT(*) FROM ticket_turns") == [(0,)]
+    wired = TicketStore(hook_settings, on_open=[outbox.enqueue_in])
+    ticket = wired.create("s1", [Turn("user", "agent!")], "en")
+    [entry] = outbox.entries()  # queued by create itself, in its transaction
+    assert entry.ticket_id == ticket.ticket_id and entry.payload["ticket"]["transcript"][0]["content"] == "agent!"
+    wired.create("s1", [Turn("user", "agent!"), Turn("user", "hello?")], "en")
+    assert len(outbox.entries()) == 1  # a second handoff of the session is the same ticket: no second POST
+
+
+def test_start_up_sweep_queues_active_tickets_that_have_no_entry(hook_settings, clock, receiver):
+    """Issue 12 item 10: tickets left without an outbox row (an older version crashed in between, or
+    the webhook was configured later) are queued when the app starts."""
+    store = TicketStore(hook_settings)  # not wired to the outbox: as if the enqueue never happened
+    orphans = [store.create(f"s{n}", [Turn("user", f"help {n}")], "en") for n in range(3)]
+    store.resolve(orphans[2].ticket_id, "alice")      # resolved meanwhile: nobody needs it any more
+    outbox = make_outbox(hook_settings, clock)
+    assert outbox.enqueue_missing(store) == 2
+    assert outbox.enqueue_missing(store) == 0          # idempotent
+    assert outbox.deliver_pending().delivered == 2
+    assert sorted(body["ticket"]["ticket_id"] for _, body in receiver.received) == sorted(
+        t.ticket_id for t in orphans[:2])

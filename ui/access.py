@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import streamlit as st
 
-from assistant.auth import AREAS_BY_ROLE, can_access, verify
+from assistant.auth import AREAS_BY_ROLE, User, can_access, verify
 from assistant.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -34,8 +35,14 @@ def allowed(area: str) -> bool:
     return False
 
 
-def sign_in_sidebar(settings: Settings) -> str | None:
-    """The sidebar sign-in form (or the signed-in user with a sign-out button); returns the role."""
+Directory = Callable[[str], User | None]
+
+
+def sign_in_sidebar(settings: Settings, directory: Directory | None = None) -> str | None:
+    """The sidebar sign-in form (or the signed-in user with a sign-out button); returns the role.
+
+    `directory` finds accounts made with `kb users add` (KB_USERS is always looked at first).
+    """
     role = current_role()
     with st.sidebar:
         if role:
@@ -48,16 +55,16 @@ def sign_in_sidebar(settings: Settings) -> str | None:
                 password = st.text_input("Password", type="password", key="sign_in_password")
                 submitted = st.form_submit_button("Sign in")
             if submitted:
-                _attempt(username, password, settings)
+                _attempt(username, password, settings, directory)
     return current_role()
 
 
-def _attempt(username: str, password: str, settings: Settings) -> None:
+def _attempt(username: str, password: str, settings: Settings, directory: Directory | None) -> None:
     failures, since = st.session_state.get("sign_in_failures", (0, 0.0))
     if failures >= MAX_FAILURES and time.monotonic() - since < LOCKOUT_S:
         st.error("Too many failed attempts. Wait a minute and try again.")
         return
-    role = verify(username, password, settings)
+    role = verify(username, password, settings, directory)
     if role is None:
         st.session_state["sign_in_failures"] = (failures + 1, time.monotonic())
         st.error("Wrong user name or password.")

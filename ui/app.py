@@ -29,6 +29,7 @@ STAFF_PAGES: tuple[tuple[str, str, str, Callable], ...] = (
 def configure_logging() -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration context otherwise
 
 
 def configure_runtime() -> None:
@@ -52,7 +53,7 @@ def main() -> None:
         detail = f" {exc}" if isinstance(exc, KBError) else ""  # KBError messages are written for people
         st.error(f"The help centre is not available right now; please try again in a few minutes.{detail}")
         st.stop()
-    role = access.sign_in_sidebar(settings)
+    role = access.sign_in_sidebar(settings, resources.users.get)
     help_page = st.Page(
         partial(chat.render, settings, resources), title="Help", icon=":material/chat:", url_path="help", default=True
     )

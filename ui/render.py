@@ -124,11 +124,12 @@ def source_rows(indexed: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def ticket_rows(tickets: Iterable[Any]) -> list[dict[str, Any]]:
-    """TicketStore.list() as queue rows, in the store's triage order."""
+    """TicketStore.page() entries (or tickets) as queue rows, in the store's triage order."""
     return [
         {
             "ticket": tk.ticket_id,
             "status": tk.status,
+            "people ahead": getattr(tk, "ahead", None),
             "priority": tk.priority,
             "frustration": round(tk.frustration_peak, 2),
             "language": tk.language,
@@ -142,7 +143,10 @@ def ticket_rows(tickets: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def ticket_label(ticket: Any) -> str:
-    return f"{ticket.ticket_id} · {ticket.status} · {ticket.priority} · {preview(ticket.summary, 60)}"
+    """The ticket picker's label; queue entries of open tickets say how many wait before them."""
+    ahead = getattr(ticket, "ahead", None)
+    queue = f" · {ahead} ahead" if ahead is not None else ""
+    return f"{ticket.ticket_id} · {ticket.status}{queue} · {ticket.priority} · {preview(ticket.summary, 60)}"
 
 
 def group_rows(groups: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from assistant.config import Settings
 from assistant.conversation import Assistant
 from assistant.conversation_log import ConversationLog
 from assistant.handoff import TicketStore
+from assistant.users import UserStore
 from kb_ingest.indexing import Indexer, IngestReport
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ class Resources:
     tickets: TicketStore
     log: ConversationLog
     indexer: Indexer
+    users: UserStore
     ingest_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -59,9 +61,10 @@ def load_resources(_settings: Settings, key: str) -> Resources:
         frustration=customer.frustration,
         confidence_model=customer.confidence_model,
     )
-    indexer = Indexer(_settings, customer.retriever.store)
-    logger.info("resources ready (data dir %s)", _settings.data_dir)
-    return Resources(_settings, customer, staff, customer.tickets, customer.log, indexer)
+    db = customer.tickets.db  # one engine (connection pool) per process for every table
+    indexer = Indexer(_settings, customer.retriever.store, db)
+    logger.info("resources ready (data dir %s, database %s)", _settings.data_dir, db.describe())
+    return Resources(_settings, customer, staff, customer.tickets, customer.log, indexer, UserStore(db))
 
 
 @st.cache_resource(show_spinner="Indexing the help centre for the first time…")

@@ -10,72 +10,32 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser import ROOT, STEP_MS, ask, go_to, launch_chromium, sign_in, start_app, wait_idle
 from tests.e2e.corpus import GIFT_CARDS, STAFF, WRITER, app_env
 from tests.helpers import stop_process
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = (
     ROOT / "docs" / "screenshots"
     if os.environ.get("KB_UPDATE_SCREENSHOTS") == "1"
     else Path(tempfile.gettempdir()) / "kb-screenshots"
 )
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-STARTUP_S = 180
-STEP_MS = 90_000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"streamlit did not become healthy in {STARTUP_S}s:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     """A streamlit server on a free port, with a temp data dir and the tiny corpus."""
     tmp = tmp_path_factory.mktemp("e2e")
-    env = {**os.environ, **app_env(tmp), "PYTHONUNBUFFERED": "1"}
-    port = free_port()
+    env = app_env(tmp)
     log = tmp / "streamlit.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+    proc, url = start_app(env, log)
     try:
-        wait_healthy(url, proc, log)
         yield {"url": url, "corpus": Path(env["KB_CORPUS_DIR"]), "log": log, "tmp": tmp}
     finally:
         stop_process(proc, timeout=20)
@@ -83,12 +43,10 @@ def app(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"Expected Debian's chromium at {CHROMIUM}, found nothing; run `apt-get install -y chromium`.")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        instance = launch_chromium(p)
         yield instance
         instance.close()
 
@@ -110,43 +68,6 @@ def open_app(app, browser):
     yield opener
     for context in contexts:
         context.close()
-
-
-def ask(page, question: str):
-    """Type a question in the chat box and wait for the reply; returns the last assistant message."""
-    before = page.get_by_test_id("stChatMessage").count()
-    box = page.get_by_test_id("stChatInputTextArea")
-    box.fill(question)
-    box.press("Enter")
-    # The user's message and the assistant's reply both appear; then the script finishes.
-    page.wait_for_function(
-        "n => document.querySelectorAll('[data-testid=stChatMessage]').length >= n", arg=before + 2
-    )
-    wait_idle(page)
-    reply = page.get_by_test_id("stChatMessage").last
-    reply.get_by_test_id("stMarkdownContainer").first.wait_for()
-    return reply
-
-
-def wait_idle(page) -> None:
-    """Wait until Streamlit has finished running the script (and any rerun it asked for)."""
-    page.wait_for_timeout(300)
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
-
-
-def sign_in(page, user: str, password: str, landing: str) -> None:
-    page.get_by_text("Staff sign-in").click()
-    page.get_by_label("User name").fill(user)
-    page.get_by_role("textbox", name="Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name=landing).wait_for()
-    wait_idle(page)
-
-
-def go_to(page, title: str) -> None:
-    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
-    page.get_by_role("heading", name=title).wait_for()
-    wait_idle(page)
 
 
 def shoot(page, name: str) -> None:

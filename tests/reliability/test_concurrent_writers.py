@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ from assistant.config import Settings
 from assistant.retrieval import make_retriever
 from assistant.store import open_store
 from kb_ingest.indexing import Indexer
+from tests.helpers import raw_rows
 from tests.reliability.conftest import PROBE, build_assistant, write_files
 
 NEW_FILE = {"docs/gift-cards.md": "# Gift cards\n\nGift cards never expire and work on any order above 2 USD.\n"}
@@ -90,7 +90,7 @@ def test_two_kb_ingest_runs_at_once_take_turns(kb, embeddings):
     assert [code for code, _, _ in results] == [0, 0], [err[-500:] for _, _, err in results]
     reports = [json.loads(out) for _, out, _ in results]
 
-    keys = [row[0] for row in sqlite3.connect(kb.record_db_path).execute("SELECT key FROM records")]
+    keys = [row[0] for row in raw_rows(kb.resolved_database_url, "SELECT key FROM upsertion_record")]
     ids = open_store(kb, embeddings).collection.get(include=[])["ids"]
     assert len(ids) == len(set(ids)) == len(keys) and set(ids) == set(keys)
     new_chunks = len(ids) - 3

@@ -56,9 +56,10 @@ def stored_versions(settings) -> dict[str, dict[tuple[str, int], str]]:
     for session, content in rows:
         log[(session, sum(1 for key in log if key[0] == session))] = content
     tickets: dict[tuple[str, int], str] = {}
-    for session, transcript in raw_rows(settings, "SELECT session_id, transcript FROM tickets"):
-        users = [turn["content"] for turn in json.loads(transcript) if turn["role"] == "user"]
-        tickets.update({(session, n): content for n, content in enumerate(users)})
+    turns = raw_rows(settings, "SELECT t.session_id, u.content FROM ticket_turns u JOIN tickets t"
+                               " ON t.ticket_id = u.ticket_id WHERE u.role = 'user' ORDER BY t.session_id, u.idx")
+    for session, content in turns:
+        tickets[(session, sum(1 for key in tickets if key[0] == session))] = content
     return {"messages": log, "tickets": tickets}
 
 

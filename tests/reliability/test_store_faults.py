@@ -19,7 +19,7 @@ from assistant.errors import StoreUnavailableError
 from assistant.phrases import phrase
 from assistant.store import open_store
 from kb_ingest.indexing import Indexer
-from tests.helpers import stop_process
+from tests.helpers import free_port, start_chroma, stop_process
 from tests.reliability.conftest import (
     CORPUS,
     PROBE,
@@ -30,7 +30,6 @@ from tests.reliability.conftest import (
     run_kb,
     write_files,
 )
-from tests.test_chroma_server import _free_port, start_chroma
 
 pytestmark = pytest.mark.server
 
@@ -42,7 +41,7 @@ HUNG_REPLY_BOUND_S = 8.0
 @pytest.fixture
 def server(tmp_path, embeddings):
     """A running `chroma run` holding the ingested CORPUS; yields a dict whose "proc" may be replaced."""
-    state = {"port": _free_port(), "path": tmp_path / "chroma-server"}
+    state = {"port": free_port(), "path": tmp_path / "chroma-server"}
     state["proc"] = start_chroma(state["path"], state["port"])
     settings = Settings(
         corpus_dir=write_files(tmp_path / "corpus", CORPUS), data_dir=tmp_path / "data",

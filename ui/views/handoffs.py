@@ -9,14 +9,16 @@ import streamlit as st
 
 from assistant.config import Settings
 from assistant.errors import KBError
+from assistant.tickets import QueuePage
 from ui import access
 from ui.render import format_time, message_html, ticket_label, ticket_rows
 from ui.resources import Resources
 
 logger = logging.getLogger(__name__)
 
-SELECTED, FLASH = "handoffs_selected", "handoffs_flash"
+SELECTED, FLASH, PAGE = "handoffs_selected", "handoffs_flash", "handoffs_page"
 SHOW_CHOICES = ("Active", "All")
+PAGE_SIZE = 25  # one query of at most this many rows (no transcripts) per rerun; the open ticket is read alone
 
 
 def render(settings: Settings, res: Resources) -> None:
@@ -27,27 +29,46 @@ def render(settings: Settings, res: Resources) -> None:
     show = st.radio("Show", SHOW_CHOICES, horizontal=True, key="handoffs_show")
     st.button("Refresh", key="handoffs_refresh", icon=":material/refresh:")
     try:
-        tickets = res.tickets.list()
+        page = _load_page(res, active_only=show == "Active")
     except KBError as exc:
         logger.exception("could not list tickets")
         st.error(f"Could not load the queue: {exc}")
         return
-    if show == "Active":
-        tickets = [tk for tk in tickets if tk.active]
-    if not tickets:
+    if not page.entries:
         st.info("No conversations waiting for a person.")
         return
-    st.dataframe(ticket_rows(tickets), hide_index=True)
-    ids = [tk.ticket_id for tk in tickets]
-    labels = {tk.ticket_id: ticket_label(tk) for tk in tickets}
+    st.dataframe(ticket_rows(page.entries), hide_index=True)
+    if page.pages > 1:
+        pager = st.container(horizontal=True)
+        pager.number_input("Page", min_value=1, max_value=page.pages, step=1, key=PAGE, width=160)
+        pager.caption(f"Tickets {page.offset + 1}–{page.offset + len(page.entries)} of {page.total}")
+    ids = [entry.ticket_id for entry in page.entries]
+    labels = {entry.ticket_id: ticket_label(entry) for entry in page.entries}
     if st.session_state.get(SELECTED) not in ids:
         st.session_state[SELECTED] = ids[0]
     selected = st.selectbox("Open ticket", ids, key=SELECTED, format_func=labels.get)
-    _render_ticket(res, next(tk for tk in tickets if tk.ticket_id == selected))
+    try:
+        ticket = res.tickets.get(selected)
+    except KBError as exc:  # resolved and gone from this page meanwhile, or the database is away
+        st.warning(str(exc))
+        return
+    _render_ticket(res, ticket, next(e.ahead for e in page.entries if e.ticket_id == selected))
 
 
-def _render_ticket(res: Resources, ticket) -> None:
+def _load_page(res: Resources, active_only: bool) -> QueuePage:
+    """The page the staff member is on, or the last one when the queue shrank below it."""
+    number = max(1, int(st.session_state.get(PAGE, 1)))
+    page = res.tickets.page(active_only=active_only, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    if number > page.pages:
+        st.session_state[PAGE] = page.pages
+        page = res.tickets.page(active_only=active_only, offset=(page.pages - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    return page
+
+
+def _render_ticket(res: Resources, ticket, ahead: int | None) -> None:
     st.subheader(f"Ticket {ticket.ticket_id}")
+    if ahead is not None:
+        st.caption(f"People ahead of this customer in the queue: {ahead}")
     a, b, c, d = st.columns(4)
     a.metric("Status", ticket.status)
     b.metric("Priority", ticket.priority)
@@ -73,7 +94,9 @@ def _render_ticket(res: Resources, ticket) -> None:
         _render_details(ticket)
     with transcript:
         st.markdown("**Transcript**")
-        for turn in ticket.transcript:
+        for position, turn in enumerate(ticket.transcript):
+            if position == 1 and ticket.turns_omitted:
+                st.caption(f"… {ticket.turns_omitted} earlier messages not kept (transcript cap) …")
             with st.chat_message("user" if turn.role == "user" else "assistant"):
                 st.markdown(message_html(turn.content, None, markdown=turn.role != "user"), unsafe_allow_html=True)
 
