@@ -5,10 +5,22 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.types import Citation, RetrievedChunk
+from assistant.types import Chunk, Citation, RetrievedChunk
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
+_FAQ_QUESTION = re.compile(r"^\s*Q:\s*(.+?)\n\s*A:", re.DOTALL)
 QUOTE_CHARS = 320
+
+
+def citation_label(chunk: Chunk) -> str:
+    """What a customer recognises a source by: a FAQ row's question, an article's "Title › Section"."""
+    faq = _FAQ_QUESTION.match(chunk.text)
+    if faq:
+        return " ".join(faq.group(1).split())
+    section = chunk.section.rsplit(">", 1)[-1].strip()
+    if section and section != chunk.title:
+        return f"{chunk.title} › {section}" if chunk.title else section
+    return chunk.title
 
 
 def make_citation(marker: int, hit: RetrievedChunk, quote: str | None = None) -> Citation:
@@ -20,7 +32,7 @@ def make_citation(marker: int, hit: RetrievedChunk, quote: str | None = None) ->
         marker=marker,
         chunk_id=chunk.chunk_id,
         source=chunk.source,
-        title=chunk.title,
+        title=citation_label(chunk),
         page=chunk.page,
         quote=text,
         score=round(hit.score, 4),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -45,7 +45,8 @@ from assistant.phrases import phrase
 from assistant.retrieval import HybridRetriever, RetrievalResult, make_retriever
 from assistant.session import SessionState, clean_message
 from assistant.store import open_store
-from assistant.types import ANSWERING_MODES, Answer, EscalationDecision, Turn
+from assistant.text_units import units
+from assistant.types import ANSWERING_MODES, Answer, Citation, EscalationDecision, Turn
 from assistant.types import EscalationReason as Reason
 from assistant.webhook import WebhookOutbox
 
@@ -57,6 +58,11 @@ TokenCallback = Callable[[str], None]
 # Reasons that only restate an earlier handoff (plus soft signals): no new ticket, no repeated notice.
 _WAITING_REASONS = {Reason.ALREADY_HANDED_OFF, Reason.LOW_CONFIDENCE, Reason.FRUSTRATION, Reason.LOOP,
                     Reason.FRUSTRATION_RISING}
+
+
+def _units_quoted(citations: Sequence[Citation]) -> frozenset[str]:
+    """The units (sentences, list items) the previous answer quoted."""
+    return frozenset(unit for c in citations for unit in units(c.quote))
 
 
 class Assistant:
@@ -153,7 +159,8 @@ class Assistant:
         if self.chat_model is None and confidence < policy.abstain_threshold:
             draft = Draft(phrase("abstain", language), (), grounded=False, mode="extractive")
         else:
-            draft = self._draft(question, language, result, on_token, unsure=confidence < policy.confidence_threshold)
+            quoted = _units_quoted(state.last_sources) if query != text else frozenset()
+            draft = self._draft(question, language, result, on_token, confidence < policy.confidence_threshold, quoted)
         confidence = confidence if draft.grounded else 0.0
         support = self._citation_support(draft, language, result)
         confidence = min(confidence, support)  # an answer is as trustworthy as its weakest cited claim
@@ -218,19 +225,20 @@ class Assistant:
         return offline_search_query(previous, text)
 
     def _draft(self, question: str, language: str, result: RetrievalResult, on_token: TokenCallback | None,
-               unsure: bool = False) -> Draft:
+               unsure: bool = False, quoted: frozenset[str] = frozenset()) -> Draft:
         if self.chat_model is None:
-            return self._extractive(question, language, result, unsure)
+            return self._extractive(question, language, result, unsure, quoted)
         try:
             return generate_answer(
                 self.chat_model, question, language, result.chunks, on_token,
                 deadline_s=self.settings.llm_timeout_s * (self.settings.llm_max_retries + 1),
             )
         except ProviderError:
-            draft = self._extractive(question, language, result, unsure)
+            draft = self._extractive(question, language, result, unsure, quoted)
             return replace(draft, notice=phrase("llm_unavailable", language))
 
-    def _extractive(self, question: str, language: str, result: RetrievalResult, unsure: bool = False) -> Draft:
+    def _extractive(self, question: str, language: str, result: RetrievalResult, unsure: bool = False,
+                    quoted: frozenset[str] = frozenset()) -> Draft:
         """Quote the sentences that answer, from the customer's-language version of a passage when one exists."""
         hits = list(result.chunks)
         if hits:
@@ -242,7 +250,7 @@ class Assistant:
             scored = self.retriever.unit_scores(chunk_id, result.query_vector)
             return [(view.position, cosine) for view, cosine in scored]
 
-        return compose_extractive(question, language, hits, unit_scores, unsure)
+        return compose_extractive(question, language, hits, unit_scores, unsure, quoted)
 
     def _citation_support(self, draft: Draft, language: str, result: RetrievalResult) -> float:
         """The weakest claim's support for a grounded LLM answer; 1.0 otherwise (extractive answers quote)."""

@@ -27,6 +27,7 @@ from assistant.types import Citation, RetrievedChunk
 
 MAX_QUOTE_WORDS = 70         # a quote is a few sentences, not a page
 FAQ_WHOLE_WORDS = 60         # a FAQ answer up to this long is quoted whole
+REPEAT_PENALTY = 0.05       # a unit the previous answer already quoted, when the question follows up
 LEXICAL_WEIGHT = 0.02        # share of the question's words in a unit, on the cosine scale
 SECOND_UNIT_GAP = 0.03
 MAX_LIST_ITEMS = 8
@@ -81,13 +82,15 @@ def _says_little(unit: str) -> bool:
 
 
 def best_passage(
-    question: str, hit: RetrievedChunk, unit_scores: Sequence[tuple[int, float]] = ()
+    question: str, hit: RetrievedChunk, unit_scores: Sequence[tuple[int, float]] = (),
+    avoid: frozenset[str] = frozenset(),
 ) -> tuple[str, float, float]:
     """The whole units of `hit` that best answer `question`: (quote, share of the question's words in it,
     cosine of its best unit to the question, or the chunk's own cosine without unit scores).
 
     `unit_scores` are (position, cosine) of the chunk's views; positions count the units of the body
-    from 1 (0 is a FAQ row's question), as kb_ingest/views.py numbers them.
+    from 1 (0 is a FAQ row's question), as kb_ingest/views.py numbers them. Units in `avoid` (quoted in
+    the previous answer, when this question follows up on it) rank lower: a follow-up asks for more.
     """
     terms = set(tokenize(question))
     faq = _FAQ.match(hit.chunk.text)
@@ -101,7 +104,7 @@ def best_passage(
         return "", 0.0, 0.0
     neutral = min(cosines.values()) if cosines else hit.dense_score
     scores = [cosines.get(i, neutral) + LEXICAL_WEIGHT * _overlap(terms, part) - (1.0 if _says_little(part) else 0.0)
-              for i, part in enumerate(parts, 1)]
+              - (REPEAT_PENALTY if part in avoid else 0.0) for i, part in enumerate(parts, 1)]
     best = max(range(len(parts)), key=lambda i: (scores[i], -i))
     chosen = _expand(parts, scores, best)
     passage = ("\n" if any(is_list_unit(parts[i]) for i in chosen) else " ").join(parts[i] for i in chosen)
@@ -149,8 +152,8 @@ def _list_around(parts: list[str], best: int) -> list[int]:
     return chosen
 
 
-def _best_quote(question: str, hits: Sequence[RetrievedChunk], unit_scorer: UnitScorer | None
-                ) -> tuple[RetrievedChunk, str] | None:
+def _best_quote(question: str, hits: Sequence[RetrievedChunk], unit_scorer: UnitScorer | None,
+                avoid: frozenset[str] = frozenset()) -> tuple[RetrievedChunk, str] | None:
     """The (passage, quote) whose best sentence answers best, among the near-top passages of the top one's language."""
     top = hits[0]
     candidates = [h for h in hits[:CANDIDATES] if h.score >= top.score - CANDIDATE_GAP
@@ -158,7 +161,7 @@ def _best_quote(question: str, hits: Sequence[RetrievedChunk], unit_scorer: Unit
     best: tuple[float, RetrievedChunk, str] | None = None
     for rank, hit in enumerate(candidates):
         scores = unit_scorer(hit.chunk.chunk_id) if unit_scorer is not None else ()
-        passage, _, strength = best_passage(question, hit, scores)
+        passage, _, strength = best_passage(question, hit, scores, avoid)
         if not passage:
             continue
         value = hit.score + UNIT_WEIGHT * (strength - hit.dense_score) if scores else hit.score - rank * 1e-6
@@ -169,7 +172,7 @@ def _best_quote(question: str, hits: Sequence[RetrievedChunk], unit_scorer: Unit
 
 def compose_extractive(
     question: str, language: str, hits: Sequence[RetrievedChunk], unit_scorer: UnitScorer | None = None,
-    unsure: bool = False,
+    unsure: bool = False, avoid: frozenset[str] = frozenset(),
 ) -> Draft:
     """Quote the best passage (and a close second) with [n] markers; abstain when there is nothing to quote.
 
@@ -177,7 +180,7 @@ def compose_extractive(
     when the caller is `unsure` of the first (low confidence), whenever it scores nearly as well:
     two candidate answers beside an offer of a person serve better than one likely-wrong one.
     """
-    first = _best_quote(question, hits, unit_scorer) if hits else None
+    first = _best_quote(question, hits, unit_scorer, avoid) if hits else None
     if first is None:
         return Draft(phrase("abstain", language), (), grounded=False, mode="extractive")
     chosen: list[tuple[RetrievedChunk, str]] = [first]
@@ -187,7 +190,7 @@ def compose_extractive(
         if any(hit.chunk.source == c.chunk.source for c, _ in chosen):
             continue
         scores = unit_scorer(hit.chunk.chunk_id) if unit_scorer is not None else ()
-        passage, overlap, _ = best_passage(question, hit, scores)
+        passage, overlap, _ = best_passage(question, hit, scores, avoid)
         # A second quote must share the question's words, or it is likely a neighbouring topic.
         if passage and (unsure or overlap >= SECOND_PASSAGE_OVERLAP):
             chosen.append((hit, passage))

@@ -72,12 +72,13 @@ def test_offer_lists_every_reason_present():
     assert decision.reasons == ("low_confidence", "frustration", "loop")
 
 
-def test_offer_is_made_only_once():
-    decisions, state = run([LOW, LOW, with_(LOW, frustration=0.65), LOW])
-    assert [d.offer for d in decisions] == [True, False, False, False]
-    assert state.offers == 1
-    # the reasons are still reported, so staff see why the assistant is struggling
-    assert decisions[2].reasons == ("low_confidence", "frustration")
+def test_an_unanswered_offer_is_renewed_in_every_doubtful_turn():
+    # Issue 11: a frustrated message or a low-confidence answer gets a visible offer in that turn, even
+    # when an earlier offer was left unanswered.
+    decisions, state = run([LOW, CALM, LOW, with_(LOW, frustration=0.65), FRUSTRATED])
+    assert [d.offer for d in decisions] == [True, False, True, True, True]
+    assert state.offers == 4 and state.offer_pending
+    assert decisions[3].reasons == ("low_confidence", "frustration")
 
 
 def test_accepted_offer_hands_off_with_the_offer_reasons():
@@ -112,7 +113,7 @@ def test_after_a_decline_rising_frustration_past_a_higher_bar_earns_one_more_off
         with_(FRUSTRATED, offer_accepted=False),                     # declined at 0.70
         with_(FRUSTRATED, frustration=0.75),                         # below the higher bar (0.8): no offer
         with_(FRUSTRATED, frustration=0.85),                         # above it: offer again
-        with_(FRUSTRATED, frustration=0.95),                         # at most two offers
+        with_(FRUSTRATED, frustration=0.95),                         # one more after a decline, at most
     ])
     assert [d.offer for d in decisions] == [True, False, False, True, False]
     assert decisions[3].reasons[0] == "frustration_rising"

@@ -1,9 +1,11 @@
 """Escalation policy: signals + settings + conversation state -> hand off now, offer a person, or carry on.
 
 - An explicit request for a person or a sensitive topic hands off at once.
-- Low confidence (or an ungrounded answer), frustration and loops offer a person once, beside the answer.
+- Low confidence (or an ungrounded answer), frustration and loops offer a person beside the answer, in
+  every turn that warrants it, even when an earlier offer was left unanswered: a doubtful answer never
+  comes without a way out.
 - A declined offer is not repeated for the same reasons; a stronger signal still hands off, and a new
-  reason, or frustration that keeps rising past a higher bar, earns one more offer (two at most).
+  reason, or frustration that keeps rising past a higher bar, earns one more offer.
 - An accepted offer hands off.
 """
 
@@ -17,7 +19,7 @@ from assistant.types import EscalationReason as Reason
 
 REOFFER_MARGIN = 0.2   # after a decline, frustration must pass threshold + this, and exceed its level at the decline
 REOFFER_CEILING = 0.95
-MAX_OFFERS = 2         # the first offer, plus at most one more after a decline
+MAX_OFFERS_AFTER_DECLINE = 1   # a customer who said no is offered once more at most (for a new reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class EscalationState:
     declined: bool = False
     declined_reasons: tuple[str, ...] = ()
     frustration_at_decline: float = 0.0
+    offers_at_decline: int = 0
     handed_off: bool = False
 
 
@@ -107,12 +110,15 @@ def decide(signals: EscalationSignals, settings: Settings,
                 _handed_off(state))
     if signals.offer_accepted is False and (state.offer_pending or state.offers):
         state = replace(state, offer_pending=False, declined=True, declined_reasons=state.offered_reasons,
-                        frustration_at_decline=max(signals.frustration, state.frustration_at_decline))
+                        frustration_at_decline=max(signals.frustration, state.frustration_at_decline),
+                        offers_at_decline=state.offers)
         return _decision(signals, soft), state
-    if not soft or state.offer_pending or state.offers >= MAX_OFFERS:
+    if not soft:
         return _decision(signals, soft), state
-    if not state.declined:
+    if not state.declined:  # never declined: every doubtful answer comes with the offer, answered or not
         return _decision(signals, soft, offer=True), _offered(state, soft)
+    if state.offers - state.offers_at_decline >= MAX_OFFERS_AFTER_DECLINE:
+        return _decision(signals, soft), state
     fresh = tuple(r for r in soft if r not in state.declined_reasons)
     if fresh:  # declined for one reason; a different one has appeared since
         return _decision(signals, fresh + soft, offer=True), _offered(state, fresh)
