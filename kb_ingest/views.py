@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 SENTENCE, QUESTION = "sentence", "question"
 # Bump when the units or their embedded text change: views of an older version are rebuilt on the next sync.
-VERSION = 2
+VERSION = 3
 MIN_WORDS = 3          # "Yes." or "Step 2" says nothing on its own
 MAX_VIEWS_PER_CHUNK = 40
 EMBED_BATCH = 64
@@ -55,7 +55,8 @@ def chunk_views(chunk: Chunk) -> list[View]:
     """The views of one chunk: its FAQ question (if any), then each answerable unit of its body."""
     faq = _FAQ.match(chunk.text)
     body = faq.group("a") if faq else chunk_body(chunk.text)
-    context = " > ".join(part for part in (chunk.title, chunk.section) if part)
+    context = chunk.section if chunk.section.startswith(chunk.title) else " > ".join(
+        part for part in (chunk.title, chunk.section) if part)
     views = []
     if faq:
         question = faq.group("q").strip()

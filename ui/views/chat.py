@@ -18,6 +18,13 @@ from ui.strings import UI_LANGUAGES, direction, t
 logger = logging.getLogger(__name__)
 
 SESSION, HISTORY, VOTES = "help_session", "help_history", "help_votes"
+PERSON_BAR = "help_person_bar"
+# The way to a person stays on screen however long the conversation: the bar holding the button sticks
+# under the page's top edge while the messages scroll (Streamlit gives a keyed container this class).
+_STICKY_PERSON_BAR = (
+    f"<style>.st-key-{PERSON_BAR} {{position: sticky; top: 3.75rem; z-index: 990; "
+    "background: var(--background-color, #fff); padding: 0.25rem 0;}}</style>"
+)
 LANG, PENDING_LANG = "help_lang", "help_lang_pending"
 
 
@@ -54,7 +61,9 @@ def _header(settings: Settings, res: Resources, lang: str) -> None:
     st.markdown(
         f'<h2 dir="{direction(lang)}" style="text-align: start">{t("title", lang)}</h2>', unsafe_allow_html=True
     )
-    notice, chooser, person = st.columns([5, 2, 3], vertical_alignment="bottom")
+    st.markdown(_STICKY_PERSON_BAR, unsafe_allow_html=True)
+    bar = st.container(key=PERSON_BAR)
+    notice, chooser, person = bar.columns([5, 2, 3], vertical_alignment="bottom")
     notice.markdown(message_html(t("notice", lang), lang), unsafe_allow_html=True)
     chooser.selectbox(
         t("language", lang), _languages(settings), key=LANG, format_func=lambda code: language_name(code, code)
