@@ -36,7 +36,7 @@ def format_answer_report(result: dict[str, Any]) -> str:
     lines = []
     for domain in result["domains"]:
         lines += [
-            f"## {domain['corpus']} — split {result['split']}, {domain['mode']}",
+            f"## {domain['corpus']} — split {domain.get('split', result['split'])}, {domain['mode']}",
             "",
             f"{domain['chunks']} chunks, ingested in {domain['ingest_seconds']} s; "
             f"{len(domain['rows'])} conversations answered in {domain['answer_seconds']} s.",

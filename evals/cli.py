@@ -64,17 +64,17 @@ def _answers(args: argparse.Namespace, settings: Settings) -> int:
         model = fit_and_save(settings.corpus_dir, cases, embeddings)
         _out(f"wrote {MODEL_PATH}: {json.dumps(model['fitted'])}")
         return 0
-    domains = [(settings.corpus_dir, Path(args.cases) if args.cases else HELPCENTRE_CASES)]
+    domains = [(settings.corpus_dir, Path(args.cases) if args.cases else HELPCENTRE_CASES, args.split)]
     seeds = Path(args.seeds_dir) if args.seeds_dir else default_seeds_dir()
     if args.seeds_dir or (seeds.is_dir() and not args.cases):
-        domains.append((seeds, SEED_CASES))
+        domains.append((seeds, SEED_CASES, "all"))  # a second domain nothing was tuned on: every question
     result = {"split": args.split, "domains": []}
-    for corpus, path in domains:
+    for corpus, path, split in domains:
         if not Path(corpus).is_dir():
             sys.stderr.write(f"Expected a corpus folder at {corpus}, found none; skipped.\n")
             continue
-        cases = select(load_answer_cases(path), args.split)
-        result["domains"].append(evaluate(Path(corpus), cases, embeddings, base=settings))
+        cases = select(load_answer_cases(path), split)
+        result["domains"].append(evaluate(Path(corpus), cases, embeddings, base=settings) | {"split": split})
     if args.json:
         _out(json.dumps(result, ensure_ascii=False))
     else:

@@ -458,3 +458,15 @@ def test_insights_renders_the_metrics(env, resources):
     assert metrics["Escalation rate"].endswith("%")
     at.selectbox(key="insights_period").set_value("Last 24 hours").run()
     assert not at.exception and {m.label for m in at.metric} >= {"Conversations"}
+
+
+def test_insights_shows_the_calibration_in_force_per_language(env, resources):
+    at = sign_in(new_session(env), *STAFF)
+    open_page(at, "insights")
+    assert "Confidence calibration" in [s.value for s in at.subheader]
+    table = at.dataframe[-1].value
+    calibration = resources.assistant.retriever.snapshot().calibration
+    assert calibration is not None and "all languages" in list(table["language"])
+    floor = resources.assistant.settings.confidence_threshold
+    assert all(offer >= floor for offer in table["offer a person below"])
+    assert set(table["near misses"]) - {0}   # the thresholds come from the index's own probes

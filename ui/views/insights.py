@@ -13,6 +13,7 @@ from ui import access
 from ui.gaps import unanswered_groups
 from ui.render import group_rows, percent
 from ui.resources import Resources
+from ui.views.calibration_panel import render_calibration
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def render(settings: Settings, res: Resources) -> None:
     with right:
         _bar("Feedback", {"thumbs up": stats["thumbs_up"], "thumbs down": stats["thumbs_down"]}, "vote", "count")
         _top_unanswered(res, since, until)
+    render_calibration(res.assistant.retriever.snapshot().calibration, settings)
 
 
 def _metrics(stats: dict) -> None:
