@@ -191,7 +191,8 @@ def compose_extractive(
             continue
         scores = unit_scorer(hit.chunk.chunk_id) if unit_scorer is not None else ()
         passage, overlap, _ = best_passage(question, hit, scores, avoid)
-        # A second quote must share the question's words, or it is likely a neighbouring topic.
+        # A second quote must share the question's words, or it is likely a neighbouring topic (when
+        # unsure of the first, any close second will do: its language is named below the quotes).
         if passage and (unsure or overlap >= SECOND_PASSAGE_OVERLAP):
             chosen.append((hit, passage))
     parts = [phrase("lead", language)]

@@ -20,10 +20,11 @@ logger = logging.getLogger(__name__)
 SESSION, HISTORY, VOTES = "help_session", "help_history", "help_votes"
 PERSON_BAR = "help_person_bar"
 # The way to a person stays on screen however long the conversation: the bar holding the button sticks
-# under the page's top edge while the messages scroll (Streamlit gives a keyed container this class).
+# under the page's top edge while the messages scroll. Streamlit gives a keyed container the class
+# st-key-<key> and wraps it in a layout wrapper of its own size, so the wrapper is what must stick.
 _STICKY_PERSON_BAR = (
-    f"<style>.st-key-{PERSON_BAR} {{position: sticky; top: 3.75rem; z-index: 990; "
-    "background: var(--background-color, #fff); padding: 0.25rem 0;}}</style>"
+    f'<style>[data-testid="stLayoutWrapper"]:has(> .st-key-{PERSON_BAR}) {{position: sticky; top: 3.75rem; '
+    "z-index: 990; background: var(--background-color, #fff); padding: 0.25rem 0;}}</style>"
 )
 LANG, PENDING_LANG = "help_lang", "help_lang_pending"
 
