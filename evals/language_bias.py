@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from assistant.golden import normalize_language, read_jsonl
-from assistant.language_directions import direction_matrix
 from evals.embedding_cache import CachedEmbeddings
+from evals.language_directions import direction_matrix
 from evals.paths import default_eval_dir
 
 COLUMNS = (

@@ -5,6 +5,10 @@ language on the same footing. Embedding the same sentences in every language and
 language gives one vector per language whose differences are the language signal alone: the
 topics, shared by all languages, cancel. The sentences live in data/language_anchors.json with
 their averaged vectors for the default model; another embedder gets them computed once per process.
+
+Used by the language-bias measurement (evals/language_bias.py). The retriever no longer uses
+them: it centres each question's cosines per passage language (assistant/ranking.py), which
+needs no anchors and was better on every benchmark (docs/evaluation/retrieval.md).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ ANCHORS_FILE = "language_anchors.json"
 
 @functools.lru_cache(maxsize=1)
 def _anchors() -> dict:
-    raw = resources.files("assistant").joinpath("data", ANCHORS_FILE).read_text(encoding="utf-8")
+    raw = resources.files("evals").joinpath("data", ANCHORS_FILE).read_text(encoding="utf-8")
     return json.loads(raw)
 
 
