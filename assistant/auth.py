@@ -35,6 +35,9 @@ AREAS_BY_ROLE: dict[str, frozenset[str]] = {
 }
 # Compared against when the user is unknown, so a miss costs as much time as a wrong password.
 _DUMMY_SALT = "00" * SALT_BYTES
+# Keys the tag logged for unknown user names: repeated guesses can be told apart in one process's
+# log, but the tag cannot be reversed (a password typed into the user-name box must not be logged).
+_LOG_KEY = secrets.token_bytes(16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +119,18 @@ def verify(
     # Always derive and compare, so timing does not tell an unknown user from a wrong password.
     actual = _derive(password or "", salt)
     matches = hmac.compare_digest(actual.encode("ascii"), expected.encode("ascii"))
-    if user is None or not matches:
-        logger.info("failed sign-in for %r", (username or "")[:64])
+    if user is None:
+        logger.info("failed sign-in for an unknown user name, tag %s", unknown_user_tag(username))
+        return None
+    if not matches:
+        logger.info("failed sign-in for %r", user.name)
         return None
     return user.role
+
+
+def unknown_user_tag(username: str) -> str:
+    """A short keyed hash of a typed user name, for logs: the same name gives the same tag per process."""
+    return hmac.new(_LOG_KEY, (username or "").encode("utf-8", "replace"), "sha256").hexdigest()[:10]
 
 
 def can_access(role: str | None, area: str) -> bool:
