@@ -15,7 +15,7 @@ from kb_ingest.loaders import SUPPORTED_EXTENSIONS, decode_text
 logger = logging.getLogger(__name__)
 
 UPLOADS_FOLDER = "uploads"
-MAX_NAME_CHARS = 120
+MAX_NAME_BYTES = 255  # NAME_MAX of ext4, XFS, APFS...: a limit in bytes, so CJK names reach it at 85 characters
 _UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
 # Magic numbers of binary formats that must never pass as a text help article.
 _BINARY_MAGIC = (
@@ -43,8 +43,10 @@ def safe_filename(name: str) -> str:
         )
     cleaned = _UNSAFE.sub("_", base)
     stem, suffix = os.path.splitext(cleaned)
-    if len(cleaned) > MAX_NAME_CHARS:
-        cleaned = stem[: MAX_NAME_CHARS - len(suffix)] + suffix
+    if len(cleaned.encode("utf-8")) > MAX_NAME_BYTES:
+        budget = MAX_NAME_BYTES - len(suffix.encode("utf-8"))
+        # Cut the stem by bytes; "ignore" drops a character the cut would split in half.
+        cleaned = stem.encode("utf-8")[:budget].decode("utf-8", "ignore").rstrip() + suffix
     return cleaned
 
 
