@@ -27,6 +27,7 @@ from sqlalchemy import Connection, func, select, update
 
 from assistant.config import Settings
 from assistant.db import Database, to_db_time, utc_now
+from assistant.errors import ConfigError
 from assistant.handoff import TicketStore
 from assistant.schema import tickets, webhook_outbox
 from assistant.tickets import CLAIMED, OPEN, Ticket
@@ -39,6 +40,7 @@ MAX_RETRY_AFTER_S = 86_400.0
 _RETRYABLE_4XX = {408, 409, 425, 429}
 _LEASE_MARGIN_S = 30.0  # a claimed entry is retried by others if its worker died mid-delivery
 _BATCH = 50
+BAD_URL_ERROR = "KB_WEBHOOK_URL cannot be parsed as an http(s) URL; not retried until it is fixed"
 
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
@@ -119,6 +121,27 @@ def _zendesk_body(ticket: Ticket) -> str:
     return "\n".join(lines)
 
 
+def check_webhook_url(url: str) -> None:
+    """Raise ConfigError unless `url` is empty or an http(s) URL with a host; never echoes the URL.
+
+    A `#`, `/`, `?` or `@` in the password ends the user part early, so httpx reads part of the
+    password as the port (and its error message quotes it).
+    """
+    if not url:
+        return
+    try:
+        parsed = httpx.URL(url)
+        valid = parsed.scheme in ("http", "https") and bool(parsed.host)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        valid = False
+    if not valid:
+        raise ConfigError(
+            "Expected KB_WEBHOOK_URL to be an http:// or https:// URL with a host, got one that cannot be parsed "
+            "(not shown: it may hold a password); percent-encode special characters in the user name and "
+            "password (# as %23, / as %2F, ? as %3F, @ as %40)."
+        )
+
+
 def parse_retry_after(value: str | None, now: float) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or HTTP date); None if absent or bad."""
     if not value:
@@ -148,6 +171,7 @@ class WebhookOutbox:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        check_webhook_url(settings.webhook_url)  # at start-up, before anything is queued for it
         self.settings = settings
         self.db = db if db is not None else Database.from_settings(settings)
         self.base_delay = base_delay
@@ -301,16 +325,18 @@ class WebhookOutbox:
             error = f"timed out after {self.timeout:g}s"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]
+        except httpx.InvalidURL:  # its message quotes the part of the URL it choked on: never log it
+            error, status_code = BAD_URL_ERROR, None
         attempts += 1
-        permanent = status_code is not None and 400 <= status_code < 500 and status_code not in _RETRYABLE_4XX
+        permanent = error == BAD_URL_ERROR or (
+            status_code is not None and 400 <= status_code < 500 and status_code not in _RETRYABLE_4XX
+        )
         failed = permanent or attempts >= self.settings.webhook_max_attempts
         delay = min(self.max_delay, self.base_delay * 2 ** (attempts - 1))
         if retry_after is not None:
             delay = max(delay, retry_after)
-        logger.warning(
-            "webhook for %s to %s failed (attempt %d): %s", key, urlsplit(self.settings.webhook_url).hostname,
-            attempts, error,
-        )
+        host = "?" if error == BAD_URL_ERROR else _host(self.settings.webhook_url)
+        logger.warning("webhook for %s to %s failed (attempt %d): %s", key, host, attempts, error)
         with self.db.transaction() as conn:
             conn.execute(
                 update(webhook_outbox).where(webhook_outbox.c.id == entry_id).values(
@@ -334,6 +360,13 @@ class WebhookOutbox:
             return conn.execute(
                 select(func.min(webhook_outbox.c.next_attempt_at)).where(webhook_outbox.c.status == PENDING)
             ).scalar()
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or "?"
+    except ValueError:
+        return "?"
 
 
 def _row_to_entry(row) -> OutboxEntry:
