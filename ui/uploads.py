@@ -80,9 +80,22 @@ def _sniff(safe: str, extension: str, data: bytes) -> None:
             f"Expected a text {extension} file, got binary content ({safe}); save it as UTF-8 text or PDF."
         )
     try:
-        decode_text(data[:65536], extension)
+        decode_text(_utf8_safe_head(data, 65536), extension)
     except IngestError as exc:
         raise UploadRejected(f"{safe}: {exc}") from None
+
+
+def _utf8_safe_head(data: bytes, size: int) -> bytes:
+    """The first `size` bytes, minus a UTF-8 character the cut would split (it would not decode as UTF-8)."""
+    head = data[:size]
+    if len(data) <= size:
+        return head
+    for back in range(1, 4):  # a UTF-8 character is at most 4 bytes: drop an unfinished one
+        if (head[-back] & 0xC0) == 0xC0:  # a lead byte: its character started here and may be cut
+            return head[:-back]
+        if (head[-back] & 0xC0) != 0x80:  # ASCII: nothing cut
+            return head
+    return head
 
 
 def save_upload(corpus_dir: Path, safe_name: str, data: bytes) -> Path:

@@ -21,10 +21,15 @@ _BOMS = (
 )
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # Unicode Cc except \t \n \v \f \r
 _MAX_CONTROL_SHARE = 0.01
+# Read as Windows-1252, a non-Latin legacy code page comes out as mostly accented capitals and small
+# letters (Arabic Windows-1256 "يمكنك" -> "íãßäß"); real Latin text has only a few of them.
+_MOSTLY = 0.5
+_ARABIC_CODE_PAGES = ["cp1256", "iso8859_6"]  # the only non-Latin script among the product's languages
 
 
 def decode_text(data: bytes, extension: str) -> str:
-    """Bytes -> normalised text: UTF-8 (BOM stripped), UTF-16/32 with BOM, else cp1252/Latin-1."""
+    """Bytes -> normalised text: UTF-8 (BOM stripped), UTF-16/32 with BOM, Windows-1256/ISO-8859-6 Arabic,
+    else Windows-1252/Latin-1."""
     text = decode_bytes(data, extension)
     text, controls = CONTROL_CHARS.subn("", text)
     if controls > _MAX_CONTROL_SHARE * max(len(text) + controls, 1):
@@ -52,9 +57,40 @@ def decode_bytes(data: bytes, extension: str) -> str:
     except UnicodeDecodeError:
         pass
     try:  # Windows "ANSI" exports are the usual non-UTF-8 text in help centres
-        return data.decode("cp1252")
+        text = data.decode("cp1252")
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        text = data.decode("latin-1")
+    if _share(text, _is_high_latin) < _MOSTLY:
+        return text
+    arabic = _decode_arabic(data)
+    if arabic is None:
+        raise IngestError(
+            "Expected UTF-8 text, got text in an unsupported encoding (a legacy code page of a non-Latin script: "
+            "read as Windows-1252 it is mostly accented letters); save the file as UTF-8 and upload again."
+        )
+    return arabic
+
+
+def _decode_arabic(data: bytes) -> str | None:
+    """The text if `data` reads as Arabic in Windows-1256 or ISO-8859-6 (charset-normalizer picks one), else None."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=_ARABIC_CODE_PAGES).best()
+    text = str(best) if best is not None else ""
+    return text if text and _share(text, _is_arabic) >= _MOSTLY else None
+
+
+def _share(text: str, predicate) -> float:
+    letters = [ch for ch in text if ch.isalpha()]
+    return sum(1 for ch in letters if predicate(ch)) / len(letters) if letters else 0.0
+
+
+def _is_high_latin(ch: str) -> bool:
+    return "\u00c0" <= ch <= "\u00ff"
+
+
+def _is_arabic(ch: str) -> bool:
+    return "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\ufb50" <= ch <= "\ufefc"
 
 
 def binary_error(extension: str) -> IngestError:
