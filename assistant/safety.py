@@ -14,6 +14,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from assistant.textnorm import visible_text
+
 # Sentences that address an AI system rather than a customer. In a help centre these are never
 # legitimate content, so they are dropped from what the answerer sees and quotes.
 _INJECTION_PATTERNS = [
@@ -87,7 +89,8 @@ _MARKER = re.compile(r"\[\d{1,3}\]")
 
 
 def looks_like_injection(text: str) -> bool:
-    return bool(_INJECTION.search(text))
+    # A visible copy: chunks indexed before ingest dropped format characters may still hold them.
+    return bool(_INJECTION.search(visible_text(text)))
 
 
 def strip_injections(text: str) -> str:

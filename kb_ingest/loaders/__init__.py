@@ -18,6 +18,7 @@ from langchain_core.documents import Document
 
 from assistant.config import Settings
 from assistant.errors import IngestError
+from assistant.textnorm import visible_text
 from kb_ingest.loaders.faq import load_csv, load_json, load_jsonl
 from kb_ingest.loaders.html import load_html
 from kb_ingest.loaders.markdown import load_markdown
@@ -40,6 +41,7 @@ LOADERS: dict[str, Loader] = {
     ".jsonl": load_jsonl,
 }
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(LOADERS)
+_TEXT_FIELDS = ("title", "question", "section")  # metadata shown or searched as text (never `source`)
 
 __all__ = [
     "KINDS", "LOADERS", "MAX_PDF_PAGES", "MAX_PDF_TEXT_CHARS", "SUPPORTED_EXTENSIONS",
@@ -70,9 +72,19 @@ def load_file(path: Path, root: Path, settings: Settings) -> list[Document]:
         "page": 0,
         "section": "",
     }
-    docs = LOADERS[extension](data, path, base, settings)
+    docs = [_visible(doc) for doc in LOADERS[extension](data, path, base, settings)]
     logger.debug("loaded %s: %d document(s)", base["source"], len(docs))
     return docs
+
+
+def _visible(doc: Document) -> Document:
+    """Text and titles without format characters, in NFKC: also what HTML entities (&#8203;) and JSON
+    escapes (\\u200b) decode to after the bytes were cleaned."""
+    metadata = {
+        key: visible_text(value) if key in _TEXT_FIELDS and isinstance(value, str) else value
+        for key, value in doc.metadata.items()
+    }
+    return Document(page_content=visible_text(doc.page_content), metadata=metadata)
 
 
 def _check_file(path: Path, settings: Settings) -> str:

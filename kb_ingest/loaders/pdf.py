@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 import logging
 import re
-import unicodedata
 from pathlib import Path
 
 from langchain_core.documents import Document
 
 from assistant.config import Settings
 from assistant.errors import IngestError
+from assistant.textnorm import visible_text
 from kb_ingest.loaders.metadata import Metadata, document, text_metadata
 from kb_ingest.loaders.text import CONTROL_CHARS
 
@@ -91,7 +91,7 @@ def _pdf_pages(reader) -> list[tuple[int, str]]:
 
 
 def _clean_pdf_text(text: str) -> str:
-    text = unicodedata.normalize("NFC", CONTROL_CHARS.sub("", text))
+    text = visible_text(CONTROL_CHARS.sub("", text))
     text = re.sub(r"[ \t]+\n", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import Path
 
 from langchain_core.documents import Document
 
 from assistant.config import Settings
 from assistant.errors import IngestError
+from assistant.textnorm import visible_text
 from kb_ingest.loaders.metadata import TITLE_MAX_CHARS, Metadata, text_document
 
 _BOMS = (
@@ -28,13 +28,16 @@ _ARABIC_CODE_PAGES = ["cp1256", "iso8859_6"]  # the only non-Latin script among 
 
 
 def decode_text(data: bytes, extension: str) -> str:
-    """Bytes -> normalised text: UTF-8 (BOM stripped), UTF-16/32 with BOM, Windows-1256/ISO-8859-6 Arabic,
-    else Windows-1252/Latin-1."""
+    """Bytes -> text without format characters, in NFKC.
+
+    Read as UTF-8 (BOM stripped), UTF-16/32 with a BOM, Windows-1256/ISO-8859-6 Arabic, else Windows-1252/Latin-1.
+    """
     text = decode_bytes(data, extension)
     text, controls = CONTROL_CHARS.subn("", text)
     if controls > _MAX_CONTROL_SHARE * max(len(text) + controls, 1):
         raise binary_error(extension)
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    # Format characters go and letters are NFKC, so nothing invisible hides words from the injection guard.
+    text = visible_text(text.replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():
         raise IngestError("file is empty (only whitespace); add some content or remove the file.")
     return text
