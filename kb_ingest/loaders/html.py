@@ -11,9 +11,15 @@ from langchain_core.documents import Document
 
 from assistant.config import Settings
 from assistant.errors import IngestError
-from kb_ingest.loaders.metadata import Metadata, text_document
+from kb_ingest.loaders.metadata import TITLE_MAX_CHARS, Metadata, text_document
 from kb_ingest.loaders.text import decode_text
 
+# A help page nests lists a few levels deep. Deeper levels are drawn at MAX_LIST_INDENT, and a page
+# nesting past MAX_LIST_NESTING is refused: a "list bomb" of 20,000 nested <ul> (205 KB) otherwise
+# became 100 M characters of indentation.
+MAX_LIST_INDENT = 6
+MAX_LIST_NESTING = 50
+MAX_HTML_TEXT_CHARS = 20_000_000   # extracted text cap, as for PDFs (MAX_PDF_TEXT_CHARS)
 _SKIPPED_TAGS = frozenset({"script", "style", "nav", "noscript", "template", "svg", "footer", "iframe"})
 _BLOCK_TAGS = frozenset({
     "p", "div", "section", "article", "main", "header", "aside", "blockquote", "pre", "table",
@@ -31,6 +37,8 @@ class _HTMLToMarkdown(HTMLParser):
         self.title = ""
         self.first_h1 = ""
         self._inline: list[str] = []
+        self._inline_text = False                   # any non-space text in _inline yet
+        self._chars = 0                             # characters kept so far, for MAX_HTML_TEXT_CHARS
         self._prefix = ""
         self._tight = False
         self._heading = 0
@@ -49,7 +57,7 @@ class _HTMLToMarkdown(HTMLParser):
         elif tag == "br":
             self._inline.append("\n")
         elif tag in ("td", "th"):
-            if "".join(self._inline).strip():
+            if self._inline_text:  # a flag, not a join: a row of 40,000 cells took 26 s
                 self._inline.append(" | ")
         elif tag in _BLOCK_TAGS:
             self._flush()
@@ -57,9 +65,14 @@ class _HTMLToMarkdown(HTMLParser):
 
     def _open_block(self, tag: str) -> None:
         if tag in ("ul", "ol"):
+            if len(self._lists) >= MAX_LIST_NESTING:  # stop reading at once: the rest is more of the same
+                raise IngestError(
+                    f"Expected lists nested at most {MAX_LIST_NESTING} levels deep, got deeper (unclosed <ul>/<ol> "
+                    "tags?); fix the page's list markup and upload it again."
+                )
             self._lists.append([tag, 0])
         elif tag == "li":
-            depth = max(len(self._lists) - 1, 0)
+            depth = min(max(len(self._lists) - 1, 0), MAX_LIST_INDENT)
             marker = "- "
             if self._lists and self._lists[-1][0] == "ol":
                 self._lists[-1][1] += 1
@@ -92,12 +105,14 @@ class _HTMLToMarkdown(HTMLParser):
         if self._skip:
             return
         if self._in_title:
-            self.title += data
+            if len(self.title) < TITLE_MAX_CHARS * 10:  # the title is cut to a line later anyway
+                self.title += data
         else:
             self._inline.append(data if self._pre else re.sub(r"\s+", " ", data))
+            self._inline_text = self._inline_text or bool(data.strip())
 
     def _flush(self) -> None:
-        text, self._inline = "".join(self._inline), []
+        text, self._inline, self._inline_text = "".join(self._inline), [], False
         if self._pre:
             text = f"```\n{text.strip(chr(10))}\n```" if text.strip() else ""
         else:
@@ -108,6 +123,12 @@ class _HTMLToMarkdown(HTMLParser):
                 self.first_h1 = text
         if text:
             self.blocks.append((self._prefix + text, self._tight))
+            self._chars += len(self._prefix) + len(text) + 2
+            if self._chars > MAX_HTML_TEXT_CHARS:
+                raise IngestError(
+                    f"Expected at most {MAX_HTML_TEXT_CHARS:,} characters of text in an HTML page, got more; "
+                    "split it into smaller pages."
+                )
         self._prefix, self._heading, self._tight = "", 0, False
 
     def markdown(self) -> str:
