@@ -7,7 +7,9 @@ provider is a third party, and neither answering nor summarising needs a card or
 from __future__ import annotations
 
 import functools
+import html
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from importlib import resources
@@ -18,12 +20,12 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from assistant.citations import chunk_body, validate_citations
 from assistant.errors import ProviderError
 from assistant.extractive import Draft
+from assistant.links import sanitize_links
 from assistant.phrases import language_name, phrase
 from assistant.redaction import redact
 from assistant.safety import (
     StreamGuard,
     claims_authority,
-    remove_unknown_links,
     strip_injections,
     unsupported_numbers,
 )
@@ -32,6 +34,7 @@ from assistant.types import RetrievedChunk, Turn
 logger = logging.getLogger(__name__)
 
 NO_ANSWER = "NO_ANSWER"
+_SOURCE_TAG = re.compile(r"<(/?)(source)\b", re.IGNORECASE)
 TokenCallback = Callable[[str], None]
 
 
@@ -46,9 +49,17 @@ def format_sources(hits: Sequence[RetrievedChunk]) -> str:
     for n, hit in enumerate(hits, 1):
         c = hit.chunk
         page = f' page="{c.page}"' if c.page else ""
-        body = strip_injections(chunk_body(c.text)).replace("</source>", "")
-        blocks.append(f'<source id="{n}" title="{c.title}" language="{c.language}"{page}>\n{body}\n</source>')
+        # Attributes escaped and source tags in bodies defused: a title or passage cannot close its
+        # block and open a fake <source id="9">.
+        body = _SOURCE_TAG.sub(r"&lt;\1\2", source_body(c))
+        title, language = html.escape(c.title, quote=True), html.escape(c.language, quote=True)
+        blocks.append(f'<source id="{n}" title="{title}" language="{language}"{page}>\n{body}\n</source>')
     return "\n\n".join(blocks)
+
+
+def source_body(chunk) -> str:
+    """The passage text the model is shown: the chunk body with instruction-like sentences removed."""
+    return strip_injections(chunk_body(chunk.text))
 
 
 def _call(model: BaseChatModel, messages: list, on_token: TokenCallback | None, deadline_s: float) -> str:
@@ -109,8 +120,10 @@ def generate_answer(
     name = language_name(language, "en")
     system = load_prompt("system").format(language_name=name)
     user = load_prompt("answer").format(sources=format_sources(hits), question=question, language_name=name)
-    # What the model was shown (injection-like sentences removed): links and figures must come from it.
-    allowed = "\n".join(f"{h.chunk.title}\n{strip_injections(chunk_body(h.chunk.text))}" for h in hits)
+    # What the model was shown (injection-like sentences removed): figures must come from it, links and
+    # addresses from the passage bodies alone (a title is a doc writer's label, not vetted content).
+    bodies = "\n".join(source_body(h.chunk) for h in hits)
+    allowed = "\n".join(f"{h.chunk.title}\n{source_body(h.chunk)}" for h in hits)
     guard = StreamGuard(on_token, system, f"{allowed}\n{question}") if on_token else None
     raw = _call(model, [SystemMessage(system), HumanMessage(user)], guard, deadline_s).strip()
     if guard is not None:
@@ -120,7 +133,7 @@ def generate_answer(
     if _leaks_prompt(raw, system) or claims_authority(raw):
         logger.warning("LLM answer repeated the prompt or spoke as staff; treated as unsupported")
         return abstain
-    text, removed = remove_unknown_links(raw.replace(NO_ANSWER, "").strip(), allowed)
+    text, removed = sanitize_links(raw.replace(NO_ANSWER, "").strip(), bodies)
     if removed:
         logger.warning("removed links not found in the sources: %s", removed)
     invented = unsupported_numbers(text, f"{allowed}\n{question}")

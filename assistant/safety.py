@@ -1,5 +1,5 @@
-"""Guards that keep documents and messages as data: injection-like sentences, links not in the sources,
-claims of staff authority, and numbers the sources do not state.
+"""Guards that keep documents and messages as data: injection-like sentences, claims of staff authority,
+numbers the sources do not state, and a guard on streamed text (links: assistant/links.py).
 
 The patterns cover the product's languages (en, ar, sw, ha, et). They target wording that addresses
 an AI system ("ignore previous instructions", "note to the assistant", "you are now a staff member")
@@ -67,7 +67,9 @@ _INJECTION_PATTERNS = [
     r"\b(?:sa|te) ole(?:d|te) nüüd (?:töötaja|administraator|juhataja|haldur|agent)",
 ]
 _INJECTION = re.compile("|".join(_INJECTION_PATTERNS), re.IGNORECASE)
-_URL = re.compile(r"https?://[^\s)\]>\"']+|www\.[^\s)\]>\"']+", re.IGNORECASE)
+# Anything that may become a link or an address while an answer streams (assistant/links.py checks the
+# final text): the stream stops there and the checked answer replaces it.
+_LINKISH = ("http", "www.", "](", "]:", "//", "\\\\", "mailto:", "@", "javascript:", "data:", "<")
 
 # First-person claims of staff authority or of a decision only a person may take. The assistant is
 # never staff and never approves anything; a reply saying so is rejected (generation.py).
@@ -104,19 +106,6 @@ def strip_injections(text: str) -> str:
 def claims_authority(text: str) -> bool:
     """True when `text` speaks as staff or approves something ("I have approved your refund")."""
     return bool(_AUTHORITY.search(text))
-
-
-def links_in(text: str) -> set[str]:
-    return {m.group(0).rstrip(".,;:") for m in _URL.finditer(text)}
-
-
-def remove_unknown_links(answer: str, allowed_text: str) -> tuple[str, list[str]]:
-    """Drop links the sources do not contain (a model must not invent URLs); return what was removed."""
-    allowed = links_in(allowed_text)
-    removed = [link for link in links_in(answer) if link not in allowed]
-    for link in removed:
-        answer = answer.replace(link, "")
-    return answer, removed
 
 
 def unsupported_numbers(answer: str, allowed_text: str) -> list[str]:
@@ -177,7 +166,7 @@ class StreamGuard:
         )
         complete = self._text if final else re.sub(r"\d+$", "", self._text)  # "1" may still become "100"
         return (
-            "http" in flat or "www." in flat or repeats_prompt or claims_authority(self._text)
+            any(mark in flat for mark in _LINKISH) or repeats_prompt or claims_authority(self._text)
             or bool(unsupported_numbers(complete, self._allowed))
         )
 

@@ -29,6 +29,18 @@ def escape_markdown(text: str) -> str:
     return escaped.replace("$", "\\$")
 
 
+# Also ":" "@" and "www." so an address is not linked by GitHub-flavoured Markdown's autolinks.
+_INLINE_SYNTAX = re.compile(r"([\\`*_{}\[\]()!<>|~&$:@])|(?<=www)\.", re.IGNORECASE)
+
+
+def escape_inline(text: str) -> str:
+    """A title or file name safe inside one line of Markdown (captions, labels, list items): no links,
+    images, emphasis, HTML or entities; its words stay as written ("." and "-" only matter at a line start)."""
+    escaped = _INLINE_SYNTAX.sub(lambda m: "\\" + m.group(0), " ".join((text or "").split()))
+    escaped = re.sub(r"^(\d+)([.)])", r"\1\\\2", escaped)  # "1. Refunds" is not a list item
+    return "\\" + escaped if escaped[:1] in ("#", "-", "+") else escaped
+
+
 def message_html(text: str, language: str | None, markdown: bool = True) -> str:
     """A chat message in a <div> carrying its direction: rtl for Arabic, auto when the language is unknown.
 
@@ -49,9 +61,20 @@ def quote_html(quote: str, language: str | None) -> str:
 
 
 def citation_heading(marker: int, title: str, page: int | None, language: str) -> str:
-    """Expander label of a cited source, e.g. "[1] Refunds · page 3"."""
-    label = f"[{marker}] {title or '—'}"
+    """Expander label of a cited source, e.g. "[1] Refunds · page 3" (labels are Markdown: the title is escaped)."""
+    label = f"[{marker}] {escape_inline(title) if title else '—'}"
     return f"{label} · {t('page', language, page=page)}" if page else label
+
+
+def source_line(title: str, source: str, page: int | None = None, marker: int | None = None) -> str:
+    """One cited source as Markdown for staff pages: "[1] Refunds — docs/refunds.md, page 3", all escaped.
+
+    Titles and file names come from documents anyone with upload rights wrote: as Markdown they
+    could show a link or load an image in every staff browser.
+    """
+    lead = f"[{marker}] " if marker is not None else ""
+    where = f", page {page}" if page else ""
+    return f"{lead}{escape_inline(title or source)} — {escape_inline(source)}{where}"
 
 
 def preview(text: str, limit: int = PREVIEW_CHARS) -> str:

@@ -11,7 +11,7 @@ import streamlit as st
 from assistant.config import Settings
 from assistant.phrases import language_name, phrase
 from assistant.types import ANSWERING_MODES, Answer
-from ui.render import citation_heading, message_html, quote_html
+from ui.render import citation_heading, escape_inline, message_html, quote_html
 from ui.resources import Resources
 from ui.strings import UI_LANGUAGES, direction, t
 
@@ -108,7 +108,7 @@ def _render_citations(answer: Answer, lang: str) -> None:
     for citation in answer.citations:
         with st.expander(citation_heading(citation.marker, citation.title, citation.page, lang)):
             st.markdown(quote_html(citation.quote, citation.language), unsafe_allow_html=True)
-            where = t("source_file", lang, source=citation.source)
+            where = t("source_file", lang, source=escape_inline(citation.source))
             if citation.page:
                 where += f" · {t('page', lang, page=citation.page)}"
             st.caption(where)

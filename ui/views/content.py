@@ -13,7 +13,7 @@ from kb_ingest.indexing import IngestReport
 from kb_ingest.loaders import SUPPORTED_EXTENSIONS
 from ui import access
 from ui.gaps import unanswered_groups
-from ui.render import diff_rows, group_rows, source_rows
+from ui.render import diff_rows, escape_inline, group_rows, source_rows
 from ui.resources import Resources
 from ui.uploads import UPLOADS_FOLDER, UploadRejected, check_upload, save_upload
 
@@ -117,7 +117,7 @@ def _show_report() -> None:
     if changed:
         st.dataframe(diff_rows(changed), hide_index=True)
     for failure in report.sources("failed"):
-        st.error(f"{failure.source}: {failure.reason}")
+        st.error(f"{escape_inline(failure.source)}: {escape_inline(failure.reason)}")
 
 
 # ---- indexed sources --------------------------------------------------------------------------
@@ -146,7 +146,7 @@ def _remove(settings: Settings, res: Resources, source: str) -> None:
             chunks = res.indexer.remove_source(source)
     except Exception:
         logger.exception("could not remove %s", source)
-        st.session_state[FLASH] = ("error", f"Could not remove {source}; see the server log.")
+        st.session_state[FLASH] = ("error", f"Could not remove {escape_inline(source)}; see the server log.")
         return
     note = ""
     corpus = Path(settings.corpus_dir).resolve()
@@ -157,7 +157,7 @@ def _remove(settings: Settings, res: Resources, source: str) -> None:
         note = " The uploaded file was deleted too."
     elif path.is_file():
         note = " The file is still in the corpus folder: delete it there, or the next reindex adds it again."
-    st.session_state[FLASH] = ("success", f"Removed {source} ({chunks} chunks).{note}")
+    st.session_state[FLASH] = ("success", f"Removed {escape_inline(source)} ({chunks} chunks).{note}")
 
 
 def _show_flash() -> None:

@@ -11,7 +11,7 @@ from assistant.config import Settings
 from assistant.errors import KBError
 from assistant.tickets import QueuePage
 from ui import access
-from ui.render import format_time, message_html, ticket_label, ticket_rows
+from ui.render import format_time, message_html, source_line, ticket_label, ticket_rows
 from ui.resources import Resources
 
 logger = logging.getLogger(__name__)
@@ -108,8 +108,7 @@ def _render_details(ticket) -> None:
     if ticket.sources:
         st.markdown("**Sources the assistant used**")
         for source in ticket.sources:
-            page = f", page {source.page}" if source.page else ""
-            st.markdown(f"- {source.title or source.source} — `{source.source}`{page}")
+            st.markdown("- " + source_line(source.title, source.source, source.page))
     if ticket.frustration_trajectory:
         st.markdown("**Frustration per customer message**")
         trajectory = pd.DataFrame(

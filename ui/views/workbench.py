@@ -12,7 +12,7 @@ from assistant.errors import KBError
 from assistant.golden import append_golden_case, golden_path
 from assistant.types import Answer
 from ui import access
-from ui.render import chunk_rows, escape_markdown, message_html, signal_rows, unique_sources
+from ui.render import chunk_rows, escape_markdown, message_html, signal_rows, source_line, unique_sources
 from ui.resources import Resources
 
 logger = logging.getLogger(__name__)
@@ -96,8 +96,7 @@ def _render_answer(question: str, answer: Answer) -> None:
     if answer.citations:
         st.markdown("**Cited**")
         for c in answer.citations:
-            page = f", page {c.page}" if c.page else ""
-            st.markdown(f"[{c.marker}] {c.title} — `{c.source}`{page}")
+            st.markdown(source_line(c.title, c.source, c.page, marker=c.marker))
 
 
 def _render_retrieval(answer: Answer) -> None:
