@@ -12,6 +12,7 @@ from assistant.config import Settings
 from kb_ingest.indexing import IngestReport
 from kb_ingest.loaders import SUPPORTED_EXTENSIONS
 from ui import access
+from ui.export import download_csv
 from ui.gaps import unanswered_groups
 from ui.render import diff_rows, escape_inline, group_rows, source_rows
 from ui.resources import Resources
@@ -130,7 +131,9 @@ def _sources_section(settings: Settings, res: Resources) -> None:
     if not indexed:
         st.info("Nothing is indexed yet. Upload files or reindex the corpus.")
         return
-    st.dataframe(source_rows(indexed), hide_index=True)
+    rows = source_rows(indexed)
+    st.dataframe(rows, hide_index=True)
+    download_csv(rows, "indexed-sources.csv", key="content_sources_download")
     sources = sorted({f.source for f in indexed})
     with st.form("content_remove"):
         source = st.selectbox("Source", sources, key="content_remove_source")
@@ -184,4 +187,6 @@ def _gaps_section(res: Resources) -> None:
         st.info("No unanswered questions in this period.")
         return
     st.caption(f"{total} questions in {len(groups)} groups, most asked first.")
-    st.dataframe(group_rows(groups), hide_index=True)
+    rows = group_rows(groups)
+    st.dataframe(rows, hide_index=True)
+    download_csv(rows, "unanswered-questions.csv", key="content_gaps_download")

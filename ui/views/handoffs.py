@@ -11,6 +11,7 @@ from assistant.config import Settings
 from assistant.errors import KBError
 from assistant.tickets import QueuePage
 from ui import access
+from ui.export import download_csv
 from ui.render import format_time, message_html, source_line, ticket_label, ticket_rows
 from ui.resources import Resources
 
@@ -37,7 +38,9 @@ def render(settings: Settings, res: Resources) -> None:
     if not page.entries:
         st.info("No conversations waiting for a person.")
         return
-    st.dataframe(ticket_rows(page.entries), hide_index=True)
+    rows = ticket_rows(page.entries)
+    st.dataframe(rows, hide_index=True)
+    download_csv(rows, "handoffs.csv", key="handoffs_download")
     if page.pages > 1:
         pager = st.container(horizontal=True)
         pager.number_input("Page", min_value=1, max_value=page.pages, step=1, key=PAGE, width=160)

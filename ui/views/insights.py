@@ -10,6 +10,7 @@ import streamlit as st
 
 from assistant.config import Settings
 from ui import access
+from ui.export import download_csv
 from ui.gaps import unanswered_groups
 from ui.render import group_rows, percent
 from ui.resources import Resources
@@ -85,4 +86,6 @@ def _top_unanswered(res: Resources, since: datetime | None, until: datetime | No
         st.caption("No unanswered questions in this period.")
         return
     st.caption(f"{total} questions in {len(groups)} groups.")
-    st.dataframe(group_rows(groups[:TOP_GROUPS]), hide_index=True)
+    rows = group_rows(groups[:TOP_GROUPS])
+    st.dataframe(rows, hide_index=True)
+    download_csv(group_rows(groups), "unanswered-questions.csv", key="insights_gaps_download")
