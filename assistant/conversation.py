@@ -44,6 +44,7 @@ from assistant.models import make_chat_model, make_embeddings
 from assistant.phrases import phrase
 from assistant.retrieval import HybridRetriever, RetrievalResult, make_retriever
 from assistant.session import SessionState, clean_message
+from assistant.session_store import SessionStore
 from assistant.store import open_store
 from assistant.text_units import units
 from assistant.types import ANSWERING_MODES, Answer, Citation, EscalationDecision, Turn
@@ -80,6 +81,7 @@ class Assistant:
         confidence_model: ConfidenceModel | None = None,
         answer_confidence: AnswerConfidence | None = None,
         support_model: SupportModel | None = None,
+        sessions: SessionStore[SessionState] | None = None,
     ) -> None:
         self.settings = settings
         self.retriever = retriever
@@ -94,8 +96,7 @@ class Assistant:
         self._models = model_fingerprint(self.confidence_model, self.answer_confidence)
         self.support_model = support_model or default_support_model()
         self.handover = Handover(tickets, outbox, chat_model)
-        self._sessions: dict[str, SessionState] = {}
-        self._lock = threading.Lock()
+        self.sessions = sessions or SessionStore(SessionState, settings.max_sessions, settings.session_ttl_s)
 
     # ---- construction -----------------------------------------------------------------------
 
@@ -119,8 +120,7 @@ class Assistant:
         )
 
     def session(self, session_id: str) -> SessionState:
-        with self._lock:
-            return self._sessions.setdefault(session_id, SessionState())
+        return self.sessions.get(session_id)
 
     # ---- the turn ---------------------------------------------------------------------------
 
