@@ -95,6 +95,7 @@ class Settings:
     ticket_max_turns: int = 200          # messages kept per ticket: the first one and the latest
     # Staff / doc-writer logins: "user:role:salt$hash" entries separated by commas.
     users: tuple[str, ...] = field(default_factory=tuple)
+    staff_idle_minutes: float = 30.0     # a staff sign-in ends after this long without a request
     # Conversation state kept in memory (the log is in the database): at most this many sessions,
     # each dropped after this long unused.
     max_sessions: int = 10_000
@@ -186,6 +187,9 @@ class Settings:
                 "KB_TICKET_MAX_TURNS", get("KB_TICKET_MAX_TURNS", d.ticket_max_turns), 2
             ),
             users=_as_list(env.get("KB_USERS", "")),
+            staff_idle_minutes=_as_float(
+                "KB_STAFF_IDLE_MINUTES", get("KB_STAFF_IDLE_MINUTES", d.staff_idle_minutes), 1, 24 * 60
+            ),
             max_sessions=_as_int("KB_MAX_SESSIONS", get("KB_MAX_SESSIONS", d.max_sessions), 1),
             session_ttl_s=_as_float("KB_SESSION_TTL_S", get("KB_SESSION_TTL_S", d.session_ttl_s), 1, 30 * 86_400),
         )

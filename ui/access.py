@@ -14,6 +14,7 @@ from assistant.config import Settings
 logger = logging.getLogger(__name__)
 
 ROLE_KEY, USER_KEY, GOTO_KEY = "role", "user", "goto"
+LAST_ACTIVE_KEY, IDLE_NOTICE_KEY = "staff_last_active", "staff_idle_notice"
 LANDING = ("workbench", "content", "handoffs", "insights")
 MAX_FAILURES = 5
 LOCKOUT_S = 60.0
@@ -43,8 +44,11 @@ def sign_in_sidebar(settings: Settings, directory: Directory | None = None) -> s
 
     `directory` finds accounts made with `kb users add` (KB_USERS is always looked at first).
     """
-    role = current_role()
+    role = _end_if_idle(settings)
     with st.sidebar:
+        notice = st.session_state.pop(IDLE_NOTICE_KEY, None)
+        if notice:
+            st.info(notice)
         if role:
             st.caption(f"Signed in as **{current_user()}** ({role})")
             st.button("Sign out", key="sign_out", on_click=_sign_out)
@@ -57,6 +61,28 @@ def sign_in_sidebar(settings: Settings, directory: Directory | None = None) -> s
             if submitted:
                 _attempt(username, password, settings, directory)
     return current_role()
+
+
+def _end_if_idle(settings: Settings) -> str | None:
+    """Sign out a session idle for longer than `settings.staff_idle_minutes`; otherwise note this request.
+
+    Session state lives on the server, so the check cannot be skipped by the browser; every rerun
+    (any click or input) counts as activity.
+    """
+    role = current_role()
+    if not role:
+        return None
+    now = time.monotonic()
+    last = st.session_state.get(LAST_ACTIVE_KEY, now)
+    if now - last > settings.staff_idle_minutes * 60:
+        logger.info("%s signed out after %.0f idle minutes", current_user(), (now - last) / 60)
+        _sign_out()
+        st.session_state[IDLE_NOTICE_KEY] = (
+            f"You were signed out after {settings.staff_idle_minutes:g} minutes without activity. Sign in again."
+        )
+        return None
+    st.session_state[LAST_ACTIVE_KEY] = now
+    return role
 
 
 def _attempt(username: str, password: str, settings: Settings, directory: Directory | None) -> None:
@@ -72,13 +98,14 @@ def _attempt(username: str, password: str, settings: Settings, directory: Direct
     st.session_state.pop("sign_in_failures", None)
     st.session_state[ROLE_KEY] = role
     st.session_state[USER_KEY] = username.strip()
+    st.session_state[LAST_ACTIVE_KEY] = time.monotonic()
     st.session_state[GOTO_KEY] = next(a for a in LANDING if a in AREAS_BY_ROLE[role])
     logger.info("%s signed in as %s", username.strip(), role)
     st.rerun()
 
 
 def _sign_out() -> None:
-    for key in (ROLE_KEY, USER_KEY, GOTO_KEY):
+    for key in (ROLE_KEY, USER_KEY, GOTO_KEY, LAST_ACTIVE_KEY):
         st.session_state.pop(key, None)
     # Staff pages keep working state (open ticket, last Workbench answer); drop it with the session.
     for key in [k for k in st.session_state if str(k).startswith(("wb_", "handoffs_", "content_", "insights_"))]:
