@@ -176,3 +176,15 @@ upsertion_record = Table(
     UniqueConstraint("key", "namespace", name="uix_key_namespace"),
     Index("ix_key_namespace", "key", "namespace"),
 )
+
+# Files that failed to index, with the content that failed, so an unchanged one is not news again
+# (kb_ingest.records.FailureTable).
+index_failures = Table(
+    "index_failures", metadata,
+    Column("namespace", Text, primary_key=True),
+    Column("root", Text, primary_key=True),
+    Column("source", Text, primary_key=True),
+    Column("sha256", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("failed_at", Float, nullable=False),                  # unix time of the first failure of this content
+)

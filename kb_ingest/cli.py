@@ -82,7 +82,10 @@ def _ingest(args: argparse.Namespace, settings: Settings, db) -> int:
             f"{store.count()} in the index."
         )
         for failure in report.sources("failed"):
-            _out(f"  FAILED {failure.source}: {failure.reason}")
+            if failure.known:  # reported when it first failed; not a reason to fail this run again
+                _out(f"  STILL FAILING (unchanged since it failed) {failure.source}: {failure.reason}")
+            else:
+                _out(f"  FAILED {failure.source}: {failure.reason}")
     return 0 if report.ok else 1
 
 

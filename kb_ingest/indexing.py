@@ -24,7 +24,15 @@ from assistant.store import VectorStore
 from kb_ingest.calibrate import refresh_calibration
 from kb_ingest.chunking import split_documents
 from kb_ingest.loaders import file_sha256, load_file
-from kb_ingest.records import FileTable, IndexedFile, clear_records, import_legacy_records, make_record_manager
+from kb_ingest.records import (
+    FailedFile,
+    FailureTable,
+    FileTable,
+    IndexedFile,
+    clear_records,
+    import_legacy_records,
+    make_record_manager,
+)
 from kb_ingest.views import sync_views
 from kb_ingest.writelock import writer_lock
 
@@ -40,6 +48,7 @@ class FileResult:
     status: str          # added | updated | unchanged | removed | failed
     chunks: int = 0
     reason: str = ""
+    known: bool = False  # failed: the same content failed before (reported then; not news now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +70,8 @@ class IngestReport:
 
     @property
     def ok(self) -> bool:
-        return not self.sources(FAILED)
+        """No new failure: a file that failed before and has not changed since does not fail the run again."""
+        return not any(not f.known for f in self.sources(FAILED))
 
     def to_dict(self) -> dict:
         return {
@@ -70,7 +80,7 @@ class IngestReport:
             "chunks_deleted": self.chunks_deleted,
             "chunks_skipped": self.chunks_skipped,
             "seconds": round(self.seconds, 3),
-            "errors": [{"source": f.source, "reason": f.reason} for f in self.sources(FAILED)],
+            "errors": [{"source": f.source, "reason": f.reason, "known": f.known} for f in self.sources(FAILED)],
             "files": [asdict(f) for f in self.files],
         }
 
@@ -81,6 +91,9 @@ class _Run:
 
     results: list[FileResult] = field(default_factory=list)
     pending: dict[str, IndexedFile] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)          # source -> sha256 of the file
+    failed_before: dict[str, FailedFile] = field(default_factory=dict)
+    loaded: list[str] = field(default_factory=list)                # sources that loaded: failures cleared
 
 
 ProgressFn = Callable[[int, int, str], None]  # (files done, files total, current source)
@@ -97,6 +110,7 @@ class Indexer:
         namespace = index_namespace(settings)
         self.records = make_record_manager(self.db, namespace)
         self.files = FileTable(namespace, self.db)
+        self.failures = FailureTable(namespace, self.db)
 
     # ---- public API -------------------------------------------------------------------------
 
@@ -113,6 +127,7 @@ class Indexer:
             self.store.reset()
             clear_records(self.db, self.records.namespace)
             self.files.clear()
+            self.failures.clear()
         if not target.exists():
             return IngestReport(
                 files=(FileResult(str(target), FAILED,
@@ -120,7 +135,7 @@ class Indexer:
                 seconds=time.perf_counter() - started,
             )
         base = self._base_for(target)
-        run = _Run()
+        run = _Run(failed_before={f.source: f for f in self.failures.all(root=str(base))})
         paths = self._scan(target, base, run)
         changed = self._classify(paths, base, run)
         try:
@@ -167,6 +182,16 @@ class Indexer:
 
     def indexed_files(self) -> list[IndexedFile]:
         return self.files.all()
+
+    def failed_files(self) -> list[FailedFile]:
+        """Files of the corpus that could not be indexed when last tried (reason and since when)."""
+        return self.failures.all(root=str(self.settings.corpus_dir.resolve()))
+
+    def forget_failure(self, source: str) -> None:
+        """Drop the failure record of `source` (its file was deleted or replaced)."""
+        for entry in self.failures.all():
+            if entry.source == source:
+                self.failures.delete(entry.root, entry.source)
 
     # ---- steps ------------------------------------------------------------------------------
 
@@ -223,7 +248,10 @@ class Indexer:
                 continue
             if known and known.sha256 == digest:
                 run.results.append(FileResult(source, UNCHANGED, known.chunks))
+                if source in run.failed_before:  # e.g. junk written over an indexed file, then restored
+                    run.loaded.append(source)
             else:
+                run.digests[source] = digest
                 changed.append(p)
         return changed
 
@@ -241,14 +269,15 @@ class Indexer:
                 if not chunks:
                     raise IngestError("no text to index after chunking")
             except IngestError as exc:
-                run.results.append(FileResult(source, FAILED, reason=str(exc)))
+                self._record_failure(run, base, source, str(exc))
                 done += 1
                 continue
             except Exception as exc:  # a loader bug must not abort the whole run
                 logger.exception("unexpected error loading %s", source)
-                run.results.append(FileResult(source, FAILED, reason=f"unexpected error ({type(exc).__name__})"))
+                self._record_failure(run, base, source, f"unexpected error ({type(exc).__name__})")
                 done += 1
                 continue
+            run.loaded.append(source)
             known = self.files.get(str(base), source)
             run.results.append(FileResult(source, UPDATED if known else ADDED, len(chunks)))
             first = chunks[0].metadata
@@ -263,10 +292,24 @@ class Indexer:
         if progress:
             progress(total, total, "")
 
+    def _record_failure(self, run: _Run, base: Path, source: str, reason: str) -> None:
+        """Report a file that did not load; the same content failing again is reported as known, not new."""
+        digest = run.digests.get(source, "")
+        before = run.failed_before.get(source)
+        known = before is not None and before.sha256 == digest
+        self.failures.put(FailedFile(
+            root=str(base), source=source, sha256=digest, reason=reason,
+            failed_at=before.failed_at if known else time.time(),
+        ))
+        run.results.append(FileResult(source, FAILED, reason=reason, known=known))
+
     def _commit(self, run: _Run) -> None:
         """Only after index() returned are the new hashes trusted (a crash midway re-does the files)."""
         for entry in run.pending.values():
             self.files.put(entry)
+        for source in run.loaded:
+            if source in run.failed_before:
+                self.failures.delete(run.failed_before[source].root, source)
 
     def _remove_vanished(self, target: Path, base: Path, paths: list[Path], run: _Run) -> int:
         if target.is_file():
@@ -279,6 +322,9 @@ class Indexer:
                 deleted += self._delete_group(entry.source)
                 self.files.delete(entry.root, entry.source)
                 run.results.append(FileResult(entry.source, REMOVED, entry.chunks))
+        for failure in run.failed_before.values():
+            if failure.source.startswith(prefix) and failure.source not in present:
+                self.failures.delete(failure.root, failure.source)
         return deleted
 
     def _delete_group(self, source: str) -> int:

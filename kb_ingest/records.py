@@ -19,7 +19,7 @@ from langchain_classic.indexes import SQLRecordManager
 from sqlalchemy import delete, func, select
 
 from assistant.db import Database
-from assistant.schema import indexed_files, upsertion_record
+from assistant.schema import index_failures, indexed_files, upsertion_record
 
 logger = logging.getLogger(__name__)
 
@@ -133,3 +133,52 @@ def record_count(db: Database, namespace: str) -> int:
         found = conn.execute(select(func.count()).select_from(upsertion_record)
                              .where(upsertion_record.c.namespace == namespace))
         return int(found.scalar() or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class FailedFile:
+    """A file that could not be indexed, as last tried: its content hash, why, and since when."""
+
+    root: str
+    source: str
+    sha256: str
+    reason: str
+    failed_at: float
+
+
+_FAILED_COLUMNS = [index_failures.c[f.name] for f in fields(FailedFile)]
+
+
+class FailureTable:
+    """Files that failed to load, so an unchanged one is reported as "still failing" rather than as news."""
+
+    def __init__(self, namespace: str, db: Database) -> None:
+        self.namespace = namespace
+        self.db = db
+
+    def all(self, root: str | None = None) -> list[FailedFile]:
+        query = select(*_FAILED_COLUMNS).where(index_failures.c.namespace == self.namespace)
+        if root is not None:
+            query = query.where(index_failures.c.root == root)
+        with self.db.read() as conn:
+            return [FailedFile(*row) for row in conn.execute(query.order_by(index_failures.c.source))]
+
+    def put(self, entry: FailedFile) -> None:
+        names = [c.name for c in _FAILED_COLUMNS]
+        values = {"namespace": self.namespace, **dict(zip(names, astuple(entry), strict=True))}
+        row = self.db.insert(index_failures).values(**values)
+        with self.db.transaction() as conn:
+            conn.execute(row.on_conflict_do_update(
+                index_elements=["namespace", "root", "source"],
+                set_={name: row.excluded[name] for name in ("sha256", "reason", "failed_at")},
+            ))
+
+    def delete(self, root: str, source: str) -> None:
+        c = index_failures.c
+        where = (c.namespace == self.namespace, c.root == root, c.source == source)
+        with self.db.transaction() as conn:
+            conn.execute(delete(index_failures).where(*where))
+
+    def clear(self) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(delete(index_failures).where(index_failures.c.namespace == self.namespace))

@@ -9,7 +9,9 @@ import tempfile
 import unicodedata
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from assistant.config import Settings
 from assistant.errors import IngestError, KBError
+from kb_ingest.indexing import chunk_file
 from kb_ingest.loaders import SUPPORTED_EXTENSIONS, decode_text
 
 logger = logging.getLogger(__name__)
@@ -98,12 +100,41 @@ def _utf8_safe_head(data: bytes, size: int) -> bytes:
     return head
 
 
-def save_upload(corpus_dir: Path, safe_name: str, data: bytes) -> Path:
-    """Write the checked upload to corpus_dir/uploads/ atomically; returns its path."""
+def validate_upload(safe_name: str, data: bytes, settings: Settings) -> int:
+    """Load and chunk the upload from a temporary copy, as the indexer will; returns its chunk count.
+
+    A file that would fail to index (a scan without text, a broken table...) is refused here, before
+    it replaces anything in uploads/ or lingers there failing every later run.
+    """
+    with tempfile.TemporaryDirectory(prefix="kb-upload-") as folder:
+        path = Path(folder) / safe_name
+        path.write_bytes(data)
+        try:
+            chunks = chunk_file(path, Path(folder), settings)
+        except IngestError as exc:
+            raise UploadRejected(f"{safe_name}: {exc}") from None
+        except Exception as exc:  # a loader bug: refuse the file, keep the details in the log
+            logger.exception("validating upload %s failed", safe_name)
+            reason = f"could not be read ({type(exc).__name__}); see the server log."
+            raise UploadRejected(f"{safe_name}: {reason}") from None
+    if not chunks:
+        raise UploadRejected(f"{safe_name}: Expected some text to index, got none after splitting.")
+    return len(chunks)
+
+
+def upload_path(corpus_dir: Path, safe_name: str) -> Path:
+    """Where an upload named `safe_name` lives: corpus_dir/uploads/<name> (never anywhere else)."""
     folder = (Path(corpus_dir) / UPLOADS_FOLDER).resolve()
     target = (folder / safe_name).resolve()
     if target.parent != folder:  # defence in depth: safe_filename already removed any folder part
         raise UploadRejected(f"Expected a file inside {UPLOADS_FOLDER}/, got {safe_name!r}.")
+    return target
+
+
+def save_upload(corpus_dir: Path, safe_name: str, data: bytes) -> Path:
+    """Write the checked upload to corpus_dir/uploads/ atomically (replacing a file of that name); returns its path."""
+    target = upload_path(corpus_dir, safe_name)
+    folder = target.parent
     folder.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=folder, prefix=".upload-")
     try:

@@ -14,9 +14,9 @@ from kb_ingest.loaders import SUPPORTED_EXTENSIONS
 from ui import access
 from ui.export import download_csv
 from ui.gaps import unanswered_groups
-from ui.render import diff_rows, escape_inline, group_rows, source_rows
+from ui.render import diff_rows, escape_inline, format_time, group_rows, source_rows
 from ui.resources import Resources
-from ui.uploads import UPLOADS_FOLDER, UploadRejected, check_upload, save_upload
+from ui.uploads import UPLOADS_FOLDER, UploadRejected, check_upload, save_upload, upload_path, validate_upload
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ def render(settings: Settings, res: Resources) -> None:
     _show_report()
     st.divider()
     _sources_section(settings, res)
+    _failed_section(settings, res)
     st.divider()
     _gaps_section(res)
 
@@ -49,12 +50,13 @@ def _upload_section(settings: Settings, res: Resources) -> None:
             "Files", type=extensions, accept_multiple_files=True, key="content_files",
             max_upload_size=settings.max_file_mb,
         )
+        replace = st.checkbox(f"Replace files of the same name in {UPLOADS_FOLDER}/", key="content_replace")
         submitted = st.form_submit_button("Upload and index", type="primary")
     if submitted:
-        _save_and_index(settings, res, files or [])
+        _save_and_index(settings, res, files or [], replace)
 
 
-def _save_and_index(settings: Settings, res: Resources, files) -> None:
+def _save_and_index(settings: Settings, res: Resources, files, replace: bool = False) -> None:
     if not files:
         st.warning("Expected at least one file; choose files above first.")
         return
@@ -63,9 +65,16 @@ def _save_and_index(settings: Settings, res: Resources, files) -> None:
         data = upload.getvalue()
         try:
             name = check_upload(upload.name, data, settings.max_file_mb)
+            if upload_path(settings.corpus_dir, name).exists() and not replace:
+                st.warning(
+                    f"Not saved: {UPLOADS_FOLDER}/{escape_inline(name)} already exists. Tick “Replace files of the "
+                    "same name” and upload again to overwrite it."
+                )
+                continue
+            validate_upload(name, data, settings)  # loads a temporary copy: the real file changes only if it loads
             saved.append(save_upload(settings.corpus_dir, name, data))
         except UploadRejected as exc:
-            st.error(f"Not saved: {exc}")
+            st.error(f"Not saved: {escape_inline(str(exc))}")
         except OSError:
             logger.exception("could not save upload")
             st.error("Not saved: the file could not be written; see the server log.")
@@ -118,7 +127,8 @@ def _show_report() -> None:
     if changed:
         st.dataframe(diff_rows(changed), hide_index=True)
     for failure in report.sources("failed"):
-        st.error(f"{escape_inline(failure.source)}: {escape_inline(failure.reason)}")
+        still = "still failing (unchanged): " if failure.known else ""
+        st.error(f"{escape_inline(failure.source)}: {still}{escape_inline(failure.reason)}")
 
 
 # ---- indexed sources --------------------------------------------------------------------------
@@ -161,6 +171,41 @@ def _remove(settings: Settings, res: Resources, source: str) -> None:
     elif path.is_file():
         note = " The file is still in the corpus folder: delete it there, or the next reindex adds it again."
     st.session_state[FLASH] = ("success", f"Removed {escape_inline(source)} ({chunks} chunks).{note}")
+
+
+def _failed_section(settings: Settings, res: Resources) -> None:
+    """Files that could not be indexed when last tried; uploads among them can be deleted here."""
+    failed = res.indexer.failed_files()
+    if not failed:
+        return
+    st.markdown("**Files that could not be indexed**")
+    st.dataframe(
+        [{"source": f.source, "reason": f.reason, "since": format_time(datetime.fromtimestamp(f.failed_at, tz=UTC))}
+         for f in failed],
+        hide_index=True,
+    )
+    uploads = [f.source for f in failed if f.source.startswith(f"{UPLOADS_FOLDER}/")]
+    if len(uploads) < len(failed):
+        st.caption("Files outside uploads/ are fixed or deleted in the corpus folder; the next reindex notices.")
+    if not uploads:
+        return
+    with st.form("content_failed"):
+        source = st.selectbox("Failed upload", uploads, key="content_failed_source")
+        deleted = st.form_submit_button("Delete file")
+    if deleted and source:
+        _delete_failed_upload(settings, res, source)
+        st.rerun()
+
+
+def _delete_failed_upload(settings: Settings, res: Resources, source: str) -> None:
+    try:
+        upload_path(settings.corpus_dir, source.removeprefix(f"{UPLOADS_FOLDER}/")).unlink(missing_ok=True)
+        res.indexer.forget_failure(source)
+    except (OSError, UploadRejected):
+        logger.exception("could not delete %s", source)
+        st.session_state[FLASH] = ("error", f"Could not delete {escape_inline(source)}; see the server log.")
+        return
+    st.session_state[FLASH] = ("success", f"Deleted {escape_inline(source)}.")
 
 
 def _show_flash() -> None:
