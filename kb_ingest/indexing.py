@@ -30,6 +30,7 @@ from kb_ingest.records import (
     FileTable,
     IndexedFile,
     clear_records,
+    group_counts,
     import_legacy_records,
     make_record_manager,
 )
@@ -136,6 +137,7 @@ class Indexer:
             )
         base = self._base_for(target)
         run = _Run(failed_before={f.source: f for f in self.failures.all(root=str(base))})
+        orphaned = self._remove_orphans(base, run)
         paths = self._scan(target, base, run)
         changed = self._classify(paths, base, run)
         try:
@@ -152,7 +154,7 @@ class Indexer:
             self._raise_if_store_down(exc)
             raise
         self._commit(run)
-        deleted = result["num_deleted"] + self._remove_vanished(target, base, paths, run)
+        deleted = orphaned + result["num_deleted"] + self._remove_vanished(target, base, paths, run)
         views_changed = any(sync_views(self.store))  # also fills in views for an index built before them
         recalibrated = refresh_calibration(self.store, self.settings)
         if result["num_added"] or deleted or views_changed or recalibrated:
@@ -182,6 +184,15 @@ class Indexer:
 
     def indexed_files(self) -> list[IndexedFile]:
         return self.files.all()
+
+    def orphan_sources(self) -> dict[str, int]:
+        """Sources with chunks in the index that no indexed file accounts for, with their chunk counts.
+
+        An ingest killed after some batches of a new file were written leaves such chunks: the
+        record manager knows them, the files table (written only when a run completes) does not.
+        """
+        indexed = {f.source for f in self.files.all()}
+        return {group: n for group, n in group_counts(self.db, self.records.namespace).items() if group not in indexed}
 
     def failed_files(self) -> list[FailedFile]:
         """Files of the corpus that could not be indexed when last tried (reason and since when)."""
@@ -310,6 +321,17 @@ class Indexer:
         for source in run.loaded:
             if source in run.failed_before:
                 self.failures.delete(run.failed_before[source].root, source)
+
+    def _remove_orphans(self, base: Path, run: _Run) -> int:
+        """Delete orphaned chunks whose file is gone (a present file is simply indexed again by this run)."""
+        deleted = 0
+        for source, count in sorted(self.orphan_sources().items()):
+            if (base / source).is_file():
+                continue
+            deleted += self._delete_group(source)
+            run.results.append(FileResult(source, REMOVED, count, reason="left by an interrupted ingest"))
+            logger.warning("removed %d chunks of %s left by an interrupted ingest", count, source)
+        return deleted
 
     def _remove_vanished(self, target: Path, base: Path, paths: list[Path], run: _Run) -> int:
         if target.is_file():

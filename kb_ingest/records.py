@@ -182,3 +182,12 @@ class FailureTable:
     def clear(self) -> None:
         with self.db.transaction() as conn:
             conn.execute(delete(index_failures).where(index_failures.c.namespace == self.namespace))
+
+
+def group_counts(db: Database, namespace: str) -> dict[str, int]:
+    """How many chunk records each source group of a namespace holds (what was written to the index)."""
+    r = upsertion_record.c
+    query = (select(r.group_id, func.count()).where(r.namespace == namespace, r.group_id.is_not(None))
+             .group_by(r.group_id))
+    with db.read() as conn:
+        return {str(group): int(count) for group, count in conn.execute(query)}

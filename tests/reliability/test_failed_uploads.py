@@ -11,17 +11,15 @@ content list it as "still failing" without failing the run.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from assistant.config import Settings
-from tests.e2e.corpus import WRITER, app_env
+from tests.e2e.corpus import WRITER
 from tests.reliability import bad_files as bf
-from tests.reliability.conftest import CORPUS, kb_environment, run_kb, write_files
+from tests.reliability.conftest import CORPUS, kb_environment, run_kb, streamlit_app_env, write_files
 from ui.resources import fingerprint, load_resources
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
@@ -30,17 +28,8 @@ GOOD_PDF = bf.text_pdf("Loyalty points are added to your account 48 hours after 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    values = app_env(tmp_path_factory.mktemp("failed-uploads"))
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    st.cache_resource.clear()
-    yield values
-    st.cache_resource.clear()
-    for key, old in saved.items():
-        if old is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = old
+    with streamlit_app_env(tmp_path_factory.mktemp("failed-uploads")) as values:
+        yield values
 
 
 @pytest.fixture(scope="module")

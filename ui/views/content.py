@@ -138,15 +138,26 @@ def _sources_section(settings: Settings, res: Resources) -> None:
     st.subheader("Indexed sources")
     _show_flash()
     indexed = res.indexer.indexed_files()
-    if not indexed:
+    orphans = res.indexer.orphan_sources()
+    if not indexed and not orphans:
         st.info("Nothing is indexed yet. Upload files or reindex the corpus.")
         return
-    rows = source_rows(indexed)
-    st.dataframe(rows, hide_index=True)
-    download_csv(rows, "indexed-sources.csv", key="content_sources_download")
-    sources = sorted({f.source for f in indexed})
+    if indexed:
+        rows = source_rows(indexed)
+        st.dataframe(rows, hide_index=True)
+        download_csv(rows, "indexed-sources.csv", key="content_sources_download")
+    if orphans:
+        listed = ", ".join(f"{escape_inline(source)} ({count} chunks)" for source, count in sorted(orphans.items()))
+        st.warning(
+            f"Left by an interrupted indexing run, still searchable: {listed}. Remove them below; a reindex "
+            "also removes those whose file is gone and finishes the others."
+        )
+    sources = sorted({f.source for f in indexed} | set(orphans))
     with st.form("content_remove"):
-        source = st.selectbox("Source", sources, key="content_remove_source")
+        source = st.selectbox(
+            "Source", sources, key="content_remove_source",
+            format_func=lambda s: f"{s} (interrupted indexing run)" if s in orphans else s,
+        )
         removed = st.form_submit_button("Remove source")
     if removed and source:
         _remove(settings, res, source)
