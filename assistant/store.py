@@ -92,6 +92,10 @@ class VectorStore:
             client=client, collection_name=self.settings.collection, embedding_function=self.embeddings
         )
 
+    def langchain_with(self, embeddings: Embeddings) -> Chroma:
+        """LangChain's view of the same collection with another embedder (the indexer's own)."""
+        return Chroma(client=self.client, collection_name=self.settings.collection, embedding_function=embeddings)
+
     def _open_collection(self):
         try:
             collection = self.client.get_or_create_collection(

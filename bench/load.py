@@ -2,6 +2,7 @@
 shared `Assistant` while a reindex adds and changes articles.
 
 Usage: python bench/load.py [--sessions 20] [--questions 4] [--time-limit 180] [--json]
+       python bench/load.py --stall [--rounds 40] [--json]     # reply latency while an ingest runs
 
 Each session is a thread calling the same `Assistant.reply`, as Streamlit serves each browser
 session on its own thread. Halfway through the first round a reindex (`Indexer.ingest`) runs on the
@@ -95,12 +96,12 @@ def chunk_ids(store: VectorStore) -> set[str]:
     return set(store.collection.get(include=[])["ids"])
 
 
-def build(root: Path, embeddings=None) -> tuple[Settings, VectorStore, Assistant]:
+def build(root: Path, embeddings=None, **overrides) -> tuple[Settings, VectorStore, Assistant]:
     corpus = root / "corpus"
     for relative, text in CORPUS.items():
         (corpus / relative).parent.mkdir(parents=True, exist_ok=True)
         (corpus / relative).write_text(text, encoding="utf-8")
-    settings = Settings(corpus_dir=corpus, data_dir=root / "data")
+    settings = Settings(corpus_dir=corpus, data_dir=root / "data", **overrides)
     if embeddings is None:
         from assistant.models import make_embeddings
 
@@ -204,13 +205,104 @@ def _report(assistant, replies, window, before, after, sessions, timed_out, new)
     )
 
 
+# ---- replies while an ingest runs (issue 12, item 9) -------------------------------------------
+
+BIG = "docs/warehouse-manual.md"
+
+
+def big_article(paragraphs: int) -> str:
+    """A long article (several 64-chunk embedding batches), as a doc writer's upload of a manual."""
+    return "# Warehouse manual\n\n" + "\n\n".join(
+        f"Step {n} of the receiving procedure: scan pallet {n}, check the seal, and log bay {n % 40} in the "
+        "ledger before the driver leaves. Damaged goods go to the quarantine shelf with a photo."
+        for n in range(paragraphs)
+    ) + "\n"
+
+
+@dataclass
+class StallReport:
+    indexer_embedder: str            # "own" (the app's setup) or "shared" (the one queries use: before the fix)
+    idle_p50_s: float
+    idle_p95_s: float
+    during_p50_s: float
+    during_p95_s: float
+    during_max_s: float
+    ratio_p95: float                 # during / idle; target <= 2
+    replies_during: int
+    ingest_s: float
+    chunks_embedded: int
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values) or [0.0]
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def run_stall(rounds: int = 40, paragraphs: int = 400, own_embedder: bool = True, workdir: Path | None = None,
+              embeddings=None, chunk_tokens: int = 320) -> StallReport:
+    """One customer asking question after question: `rounds` replies idle, then as many as fit while
+    `Indexer.ingest` embeds a long new article (with its own embedder, as the app does, or the shared one)."""
+    from assistant.models import make_embeddings
+
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        settings, store, assistant = build(Path(tmp), embeddings, chunk_tokens=chunk_tokens,
+                                           chunk_overlap=min(40, chunk_tokens // 4))
+        for n in range(3):
+            assistant.reply("warm-up", QUESTIONS[n])
+
+        def ask(n: int) -> float:
+            started = time.monotonic()
+            answer = assistant.reply(f"stall-{n}", QUESTIONS[n % len(QUESTIONS)])
+            if answer.mode == "error":
+                raise RuntimeError("error reply")
+            return time.monotonic() - started
+
+        idle = [ask(n) for n in range(rounds)]
+        (settings.corpus_dir / BIG).write_text(big_article(paragraphs), encoding="utf-8")
+        own = make_embeddings(settings, background=True) if own_embedder else None  # as ui/resources.py does
+        indexer = Indexer(settings, store, embeddings=own)
+        if own_embedder:
+            indexer.embeddings.embed_query("warm up")  # load the second model before the clock starts
+        window: dict = {}
+        thread = threading.Thread(target=_timed_ingest, args=(indexer, window), daemon=True)
+        thread.start()
+        while "start" not in window:
+            time.sleep(0.001)
+        time.sleep(0.5)  # let the first embedding batch start
+        during: list[float] = []
+        while thread.is_alive() and len(during) < rounds * 5:
+            during.append(ask(rounds + len(during)))  # started while the ingest ran: counted
+        thread.join()
+        return StallReport(
+            indexer_embedder="own" if own_embedder else "shared",
+            idle_p50_s=round(statistics.median(idle), 4), idle_p95_s=round(_percentile(idle, 0.95), 4),
+            during_p50_s=round(statistics.median(during or [0.0]), 4),
+            during_p95_s=round(_percentile(during, 0.95), 4), during_max_s=round(max(during or [0.0]), 4),
+            ratio_p95=round(_percentile(during, 0.95) / max(_percentile(idle, 0.95), 1e-6), 2),
+            replies_during=len(during), ingest_s=round(window["end"] - window["start"], 2),
+            chunks_embedded=window["report"].chunks_added,
+        )
+
+
+def _timed_ingest(indexer: Indexer, window: dict) -> None:
+    window["start"] = time.monotonic()
+    window["report"] = indexer.ingest()
+    window["end"] = time.monotonic()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--questions", type=int, default=4, help="questions per session")
     parser.add_argument("--time-limit", type=float, default=180.0, help="seconds before threads are abandoned")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--stall", action="store_true", help="reply latency while an ingest runs (own vs shared)")
+    parser.add_argument("--rounds", type=int, default=40, help="--stall: idle replies measured")
     args = parser.parse_args()
+    if args.stall:
+        reports = [asdict(run_stall(args.rounds, own_embedder=own)) for own in (False, True)]
+        sys.stdout.write((json.dumps(reports) if args.json else "\n".join(map(str, reports))) + "\n")
+        return 0 if reports[-1]["ratio_p95"] <= 2.0 else 1
     report = run_load(args.sessions, args.questions, args.time_limit)
     if args.json:
         sys.stdout.write(json.dumps(asdict(report)) + "\n")

@@ -27,11 +27,11 @@ def _err(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
-def _open_store(settings: Settings, reset: bool = False):
+def _open_store(settings: Settings, reset: bool = False, background: bool = False):
     from assistant.models import make_embeddings
     from assistant.store import open_store
 
-    return open_store(settings, make_embeddings(settings), reset=reset)
+    return open_store(settings, make_embeddings(settings, background=background), reset=reset)
 
 
 # ---- kb ingest ------------------------------------------------------------------------------
@@ -51,7 +51,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 def _ingest(args: argparse.Namespace, settings: Settings, db) -> int:
     from kb_ingest.indexing import Indexer
 
-    store = _open_store(settings, reset=args.reset)
+    store = _open_store(settings, reset=args.reset, background=True)  # yields the CPU to an app beside it
     indexer = Indexer(settings, store, db)
     bar = None
     if not args.json and sys.stderr.isatty():

