@@ -100,6 +100,7 @@ class Settings:
     # Staff / doc-writer logins: "user:role:salt$hash" entries separated by commas.
     users: tuple[str, ...] = field(default_factory=tuple)
     staff_idle_minutes: float = 30.0     # a staff sign-in ends after this long without a request
+    sign_in_backoff_s: float = 30.0      # first wait after 5 failed sign-ins for a name; doubles each further failure
     # Conversation state kept in memory (the log is in the database): at most this many sessions,
     # each dropped after this long unused.
     max_sessions: int = 10_000
@@ -193,6 +194,9 @@ class Settings:
                 "KB_TICKET_MAX_TURNS", get("KB_TICKET_MAX_TURNS", d.ticket_max_turns), 2
             ),
             users=_as_list(env.get("KB_USERS", "")),
+            sign_in_backoff_s=_as_float(
+                "KB_SIGN_IN_BACKOFF_S", get("KB_SIGN_IN_BACKOFF_S", d.sign_in_backoff_s), 0.1, 3600
+            ),
             staff_idle_minutes=_as_float(
                 "KB_STAFF_IDLE_MINUTES", get("KB_STAFF_IDLE_MINUTES", d.staff_idle_minutes), 1, 24 * 60
             ),

@@ -188,3 +188,21 @@ index_failures = Table(
     Column("reason", Text, nullable=False),
     Column("failed_at", Float, nullable=False),                  # unix time of the first failure of this content
 )
+
+# Failed sign-ins per subject ("user:<keyed hash>" / "address:<keyed hash>"), shared by every app
+# process (assistant.sign_in_throttle); names and addresses are never stored as typed.
+sign_in_failures = Table(
+    "sign_in_failures", metadata,
+    Column("subject", Text, primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", Float, nullable=False),               # unix time: refused until then
+    Column("updated_at", Float, nullable=False),
+)
+
+# The key of those hashes: one random row, made on first use.
+sign_in_key = Table(
+    "sign_in_key", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("secret", Text, nullable=False),
+    CheckConstraint("id = 1", name="sign_in_key_single_row"),
+)

@@ -10,14 +10,13 @@ import streamlit as st
 
 from assistant.auth import AREAS_BY_ROLE, User, can_access, verify
 from assistant.config import Settings
+from assistant.sign_in_throttle import SignInThrottle
 
 logger = logging.getLogger(__name__)
 
 ROLE_KEY, USER_KEY, GOTO_KEY = "role", "user", "goto"
 LAST_ACTIVE_KEY, IDLE_NOTICE_KEY = "staff_last_active", "staff_idle_notice"
 LANDING = ("workbench", "content", "handoffs", "insights")
-MAX_FAILURES = 5
-LOCKOUT_S = 60.0
 
 
 def current_role() -> str | None:
@@ -39,10 +38,11 @@ def allowed(area: str) -> bool:
 Directory = Callable[[str], User | None]
 
 
-def sign_in_sidebar(settings: Settings, directory: Directory | None = None) -> str | None:
+def sign_in_sidebar(settings: Settings, throttle: SignInThrottle, directory: Directory | None = None) -> str | None:
     """The sidebar sign-in form (or the signed-in user with a sign-out button); returns the role.
 
-    `directory` finds accounts made with `kb users add` (KB_USERS is always looked at first).
+    `throttle` counts failures across sessions and processes; `directory` finds accounts made with
+    `kb users add` (KB_USERS is always looked at first).
     """
     role = _end_if_idle(settings)
     with st.sidebar:
@@ -59,7 +59,7 @@ def sign_in_sidebar(settings: Settings, directory: Directory | None = None) -> s
                 password = st.text_input("Password", type="password", key="sign_in_password")
                 submitted = st.form_submit_button("Sign in")
             if submitted:
-                _attempt(username, password, settings, directory)
+                _attempt(username, password, settings, throttle, directory)
     return current_role()
 
 
@@ -85,23 +85,39 @@ def _end_if_idle(settings: Settings) -> str | None:
     return role
 
 
-def _attempt(username: str, password: str, settings: Settings, directory: Directory | None) -> None:
-    failures, since = st.session_state.get("sign_in_failures", (0, 0.0))
-    if failures >= MAX_FAILURES and time.monotonic() - since < LOCKOUT_S:
-        st.error("Too many failed attempts. Wait a minute and try again.")
+def _attempt(
+    username: str, password: str, settings: Settings, throttle: SignInThrottle, directory: Directory | None
+) -> None:
+    """Check a sign-in through the throttle: counted per name and address on the server, not per tab."""
+    result = throttle.attempt(
+        username, password, _client_address(), lambda u, p: verify(u, p, settings, directory)
+    )
+    if result.wait_s > 0:
+        st.error(f"Too many failed sign-ins. Try again in {max(1, round(result.wait_s))} seconds.")
         return
-    role = verify(username, password, settings, directory)
+    if result.busy:
+        st.error("Too many sign-ins at once. Try again in a few seconds.")
+        return
+    role = result.role
     if role is None:
-        st.session_state["sign_in_failures"] = (failures + 1, time.monotonic())
         st.error("Wrong user name or password.")
         return
-    st.session_state.pop("sign_in_failures", None)
     st.session_state[ROLE_KEY] = role
     st.session_state[USER_KEY] = username.strip()
     st.session_state[LAST_ACTIVE_KEY] = time.monotonic()
     st.session_state[GOTO_KEY] = next(a for a in LANDING if a in AREAS_BY_ROLE[role])
     logger.info("%s signed in as %s", username.strip(), role)
     st.rerun()
+
+
+def _client_address() -> str | None:
+    """The browser's address as Streamlit saw the connection (None locally); forwarded headers are not
+    trusted, since any client can set them."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # not available in every runtime (e.g. tests)
+        return None
+    return address if isinstance(address, str) and address else None
 
 
 def _sign_out() -> None:

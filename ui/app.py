@@ -13,6 +13,7 @@ from assistant.auth import can_access
 from assistant.errors import KBError
 from ui import access
 from ui.resources import ensure_index, fingerprint, load_resources, load_settings
+from ui.uploads import upload_limit_mismatch
 from ui.views import chat, content, handoffs, insights, workbench
 
 logger = logging.getLogger("ui")
@@ -39,6 +40,14 @@ def configure_runtime() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
+@st.cache_resource(show_spinner=False)
+def _warn_on_upload_limit_mismatch(_settings) -> None:
+    """Logged once per process: the two upload limits must move together (.streamlit/config.toml)."""
+    warning = upload_limit_mismatch(int(st.get_option("server.maxUploadSize")), _settings.max_file_mb)
+    if warning:
+        logger.warning(warning)
+
+
 def main() -> None:
     configure_runtime()
     configure_logging()
@@ -53,7 +62,8 @@ def main() -> None:
         detail = f" {exc}" if isinstance(exc, KBError) else ""  # KBError messages are written for people
         st.error(f"The help centre is not available right now; please try again in a few minutes.{detail}")
         st.stop()
-    role = access.sign_in_sidebar(settings, resources.users.get)
+    _warn_on_upload_limit_mismatch(settings)
+    role = access.sign_in_sidebar(settings, resources.sign_in, resources.users.get)
     help_page = st.Page(
         partial(chat.render, settings, resources), title="Help", icon=":material/chat:", url_path="help", default=True
     )

@@ -14,6 +14,7 @@ from assistant.conversation import Assistant
 from assistant.conversation_log import ConversationLog
 from assistant.handoff import TicketStore
 from assistant.models import make_embeddings
+from assistant.sign_in_throttle import SignInThrottle
 from assistant.users import UserStore
 from kb_ingest.indexing import Indexer, IngestReport
 
@@ -31,6 +32,7 @@ class Resources:
     log: ConversationLog
     indexer: Indexer
     users: UserStore
+    sign_in: SignInThrottle       # failed sign-ins counted across sessions and processes
     ingest_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -67,8 +69,9 @@ def load_resources(_settings: Settings, key: str) -> Resources:
     # upload or reindex never holds the embedder customers' questions need (a 64-chunk batch held it
     # for seconds) nor takes their CPU (assistant/embedding_priority.py).
     indexer = Indexer(_settings, customer.retriever.store, db, embeddings=make_embeddings(_settings, background=True))
+    sign_in = SignInThrottle(db, base_delay_s=_settings.sign_in_backoff_s)
     logger.info("resources ready (data dir %s, database %s)", _settings.data_dir, db.describe())
-    return Resources(_settings, customer, staff, customer.tickets, customer.log, indexer, UserStore(db))
+    return Resources(_settings, customer, staff, customer.tickets, customer.log, indexer, UserStore(db), sign_in)
 
 
 @st.cache_resource(show_spinner="Indexing the help centre for the first time…")

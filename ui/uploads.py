@@ -27,6 +27,18 @@ _BINARY_MAGIC = (
 )
 
 
+def upload_limit_mismatch(server_mb: int, max_file_mb: int) -> str | None:
+    """A warning when Streamlit's upload limit (server.maxUploadSize) and KB_MAX_FILE_MB differ, else None."""
+    if server_mb == max_file_mb:
+        return None
+    return (
+        f"server.maxUploadSize is {server_mb} MB but KB_MAX_FILE_MB is {max_file_mb} MB: "
+        + ("Streamlit refuses uploads the app would accept" if server_mb < max_file_mb
+           else "Streamlit holds uploads in memory that the app then refuses")
+        + "; set both (and the proxy's body limit) to the same value."
+    )
+
+
 class UploadRejected(KBError):
     """An uploaded file that may not be saved; the message says why and what to do."""
 
