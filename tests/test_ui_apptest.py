@@ -22,6 +22,7 @@ from assistant.golden import load_gold_set
 from assistant.phrases import phrase
 from kb_ingest.loaders import SUPPORTED_EXTENSIONS
 from tests.e2e.corpus import ADMIN, GIFT_CARDS, STAFF, WRITER, app_env
+from ui.first_run import first_run_index
 from ui.resources import fingerprint, load_resources
 from ui.uploads import UploadRejected, check_upload
 
@@ -48,9 +49,11 @@ def env(tmp_path_factory):
 @pytest.fixture(scope="module")
 def resources(env):
     """The very objects the app uses (same process, same cache_resource entry)."""
-    AppTest.from_file(APP, default_timeout=TIMEOUT).run()  # builds them and runs the first-run ingest
+    AppTest.from_file(APP, default_timeout=TIMEOUT).run()  # builds them and starts the first-run ingest
     settings = Settings.from_env()
-    return load_resources(settings, fingerprint(settings))
+    res = load_resources(settings, fingerprint(settings))
+    assert first_run_index(res, fingerprint(settings)).wait(120), "the first-run ingest did not finish"
+    return res
 
 
 # ---- helpers --------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ import streamlit as st
 from assistant.auth import can_access
 from assistant.errors import KBError
 from ui import access
-from ui.resources import ensure_index, fingerprint, load_resources, load_settings
+from ui.first_run import first_run_index
+from ui.resources import fingerprint, load_resources, load_settings
 from ui.uploads import upload_limit_mismatch
 from ui.views import chat, content, handoffs, insights, workbench
 
@@ -56,7 +57,7 @@ def main() -> None:
         settings = load_settings()
         key = fingerprint(settings)
         resources = load_resources(settings, key)
-        ensure_index(resources, key)
+        first_run_index(resources, key)  # an empty index is filled in the background; Help shows progress
     except Exception as exc:  # never a traceback on the customer page; the details go to the log
         logger.exception("the app could not start")
         detail = f" {exc}" if isinstance(exc, KBError) else ""  # KBError messages are written for people

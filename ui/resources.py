@@ -16,7 +16,7 @@ from assistant.handoff import TicketStore
 from assistant.models import make_embeddings
 from assistant.sign_in_throttle import SignInThrottle
 from assistant.users import UserStore
-from kb_ingest.indexing import Indexer, IngestReport
+from kb_ingest.indexing import Indexer
 
 logger = logging.getLogger(__name__)
 
@@ -72,15 +72,3 @@ def load_resources(_settings: Settings, key: str) -> Resources:
     sign_in = SignInThrottle(db, base_delay_s=_settings.sign_in_backoff_s)
     logger.info("resources ready (data dir %s, database %s)", _settings.data_dir, db.describe())
     return Resources(_settings, customer, staff, customer.tickets, customer.log, indexer, UserStore(db), sign_in)
-
-
-@st.cache_resource(show_spinner="Indexing the help centre for the first time…")
-def ensure_index(_resources: Resources, key: str) -> IngestReport | None:
-    """First run: if the index is empty, ingest the corpus folder (once per process)."""
-    if _resources.indexer.store.count() > 0:
-        return None
-    with _resources.ingest_lock:
-        report = _resources.indexer.ingest()
-    counts = report.counts
-    logger.info("first-run ingest of %s: %s", _resources.settings.corpus_dir, counts)
-    return report

@@ -50,6 +50,25 @@ STRINGS: dict[str, dict[str, str]] = {
         "ha": "shafi {page}",
         "et": "lk {page}",
     },
+    "preparing": {
+        "en": "We are getting the help centre ready ({done} of {total} articles). You can ask already: "
+              "the answer comes as soon as it is ready.",
+        "ar": "نقوم بتجهيز مركز المساعدة ({done} من {total} مقالة). يمكنك طرح سؤالك الآن، "
+              "وستصلك الإجابة فور اكتمال التجهيز.",
+        "sw": "Tunaandaa kituo cha msaada (makala {done} kati ya {total}). Unaweza kuuliza sasa: "
+              "jibu litakuja mara tu kitakapokuwa tayari.",
+        "ha": "Muna shirya cibiyar taimako (maƙala {done} cikin {total}). Za ku iya tambaya yanzu: "
+              "amsar za ta zo da zarar ta shirya.",
+        "et": "Valmistame abikeskust ette ({done}/{total} artiklit). Võite juba küsida: "
+              "vastus tuleb kohe, kui see on valmis.",
+    },
+    "preparing_wait": {
+        "en": "Getting the help centre ready…",
+        "ar": "جارٍ تجهيز مركز المساعدة…",
+        "sw": "Tunaandaa kituo cha msaada…",
+        "ha": "Ana shirya cibiyar taimako…",
+        "et": "Abikeskust valmistatakse ette…",
+    },
     "source_file": {
         "en": "Source: {source}",
         "ar": "المصدر: {source}",

@@ -20,6 +20,7 @@ from assistant.config import Settings
 from tests.e2e.corpus import WRITER
 from tests.reliability import bad_files as bf
 from tests.reliability.conftest import CORPUS, kb_environment, run_kb, streamlit_app_env, write_files
+from ui.first_run import first_run_index
 from ui.resources import fingerprint, load_resources
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
@@ -36,7 +37,9 @@ def env(tmp_path_factory):
 def resources(env):
     AppTest.from_file(APP, default_timeout=60).run()
     settings = Settings.from_env()
-    return load_resources(settings, fingerprint(settings))
+    res = load_resources(settings, fingerprint(settings))
+    assert first_run_index(res, fingerprint(settings)).wait(120)
+    return res
 
 
 def writer(env) -> AppTest:

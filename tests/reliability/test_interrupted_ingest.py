@@ -124,11 +124,15 @@ def test_the_content_page_lists_orphans_and_removes_them(tmp_path, embeddings):
     from tests.e2e.corpus import WRITER
     from tests.reliability.conftest import streamlit_app_env
     from tests.test_indexing import CountingEmbeddings
+    from ui.first_run import first_run_index
+    from ui.resources import fingerprint, load_resources
 
     app = str(ROOT / "ui" / "app.py")
     with streamlit_app_env(tmp_path, KB_CHUNK_TOKENS="48", KB_CHUNK_OVERLAP="8") as env:
-        AppTest.from_file(app, default_timeout=60).run()  # the app's first-run ingest
+        AppTest.from_file(app, default_timeout=60).run()  # starts the app's first-run ingest
         settings = Settings.from_env()
+        resources = load_resources(settings, fingerprint(settings))
+        assert first_run_index(resources, fingerprint(settings)).wait(120)
         write_files(settings.corpus_dir, {BIG: big_article(300)})
         crashing = open_store(settings, CountingEmbeddings(embeddings, fail_after=64))  # dies in batch 2
         with pytest.raises(RuntimeError):

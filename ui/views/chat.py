@@ -11,8 +11,9 @@ import streamlit as st
 from assistant.config import Settings
 from assistant.phrases import language_name, phrase
 from assistant.types import ANSWERING_MODES, Answer
+from ui.first_run import FirstRunIndex, first_run_index
 from ui.render import citation_heading, escape_inline, message_html, quote_html
-from ui.resources import Resources
+from ui.resources import Resources, fingerprint
 from ui.strings import UI_LANGUAGES, direction, t
 
 logger = logging.getLogger(__name__)
@@ -27,18 +28,33 @@ _STICKY_PERSON_BAR = (
     "z-index: 990; background: var(--background-color, #fff); padding: 0.25rem 0;}}</style>"
 )
 LANG, PENDING_LANG = "help_lang", "help_lang_pending"
+FIRST_RUN_WAIT_S = 900  # a question asked during the first-run ingest waits this long at most
 
 
 def render(settings: Settings, res: Resources) -> None:
     _init_state(settings)
     lang = st.session_state[LANG]
     _header(settings, res, lang)
+    index = first_run_index(res, fingerprint(settings))
+    if not index.ready:
+        _preparing(index, lang)
     history = st.session_state[HISTORY]
     for position, entry in enumerate(history):
         _render_entry(res, entry, lang, is_last=position == len(history) - 1)
     prompt = st.chat_input(t("ask_placeholder", lang), max_chars=settings.max_message_chars, key="help_input")
     if prompt:
+        if not index.ready:
+            with st.spinner(t("preparing_wait", lang)):
+                index.wait(FIRST_RUN_WAIT_S)
         _ask(res, prompt, lang)
+
+
+@st.fragment(run_every=2)
+def _preparing(index: FirstRunIndex, lang: str) -> None:
+    """The first-run progress, redrawn every 2 s; the whole page reruns once the index is ready."""
+    if index.ready:
+        st.rerun(scope="app")
+    st.info(t("preparing", lang, done=index.done, total=index.total or "…"), icon=":material/hourglass_top:")
 
 
 def _languages(settings: Settings) -> list[str]:
