@@ -238,7 +238,7 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run_stall(rounds: int = 40, paragraphs: int = 400, own_embedder: bool = True, workdir: Path | None = None,
+def run_stall(rounds: int = 40, paragraphs: int = 500, own_embedder: bool = True, workdir: Path | None = None,
               embeddings=None, chunk_tokens: int = 320) -> StallReport:
     """One customer asking question after question: `rounds` replies idle, then as many as fit while
     `Indexer.ingest` embeds a long new article (with its own embedder, as the app does, or the shared one)."""
