@@ -239,9 +239,10 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def run_stall(rounds: int = 40, paragraphs: int = 500, own_embedder: bool = True, workdir: Path | None = None,
-              embeddings=None, chunk_tokens: int = 320) -> StallReport:
-    """One customer asking question after question: `rounds` replies idle, then as many as fit while
-    `Indexer.ingest` embeds a long new article (with its own embedder, as the app does, or the shared one)."""
+              embeddings=None, chunk_tokens: int = 320, pause_s: float = 0.1) -> StallReport:
+    """One customer asking question after question (`pause_s` apart): `rounds` replies idle, then replies
+    for the whole time `Indexer.ingest` embeds a long new article and its views (with its own embedder,
+    as the app does, or the shared one)."""
     from assistant.models import make_embeddings
 
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
@@ -255,7 +256,9 @@ def run_stall(rounds: int = 40, paragraphs: int = 500, own_embedder: bool = True
             answer = assistant.reply(f"stall-{n}", QUESTIONS[n % len(QUESTIONS)])
             if answer.mode == "error":
                 raise RuntimeError("error reply")
-            return time.monotonic() - started
+            seconds = time.monotonic() - started
+            time.sleep(pause_s)
+            return seconds
 
         idle = [ask(n) for n in range(rounds)]
         (settings.corpus_dir / BIG).write_text(big_article(paragraphs), encoding="utf-8")
@@ -270,7 +273,7 @@ def run_stall(rounds: int = 40, paragraphs: int = 500, own_embedder: bool = True
             time.sleep(0.001)
         time.sleep(0.5)  # let the first embedding batch start
         during: list[float] = []
-        while thread.is_alive() and len(during) < rounds * 5:
+        while thread.is_alive():
             during.append(ask(rounds + len(during)))  # started while the ingest ran: counted
         thread.join()
         return StallReport(
@@ -297,7 +300,7 @@ def main() -> int:
     parser.add_argument("--time-limit", type=float, default=180.0, help="seconds before threads are abandoned")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--stall", action="store_true", help="reply latency while an ingest runs (own vs shared)")
-    parser.add_argument("--rounds", type=int, default=40, help="--stall: idle replies measured")
+    parser.add_argument("--rounds", type=int, default=100, help="--stall: idle replies measured")
     args = parser.parse_args()
     if args.stall:
         reports = [asdict(run_stall(args.rounds, own_embedder=own)) for own in (False, True)]

@@ -161,7 +161,8 @@ class Indexer:
             raise
         self._commit(run)
         deleted = orphaned + result["num_deleted"] + self._remove_vanished(target, base, paths, run)
-        views_changed = any(sync_views(self.store))  # also fills in views for an index built before them
+        # Also fills in views for an index built before them; embedded like the chunks (the indexer's embedder).
+        views_changed = any(sync_views(self.store, self.embeddings))
         recalibrated = refresh_calibration(self.store, self.settings)
         if result["num_added"] or deleted or views_changed or recalibrated:
             self.store.bump_generation()
@@ -182,7 +183,7 @@ class Indexer:
             for entry in self.files.all():
                 if entry.source == source:
                     self.files.delete(entry.root, source)
-            sync_views(self.store)
+            sync_views(self.store, self.embeddings)
             refresh_calibration(self.store, self.settings)
             if removed:
                 self.store.bump_generation()

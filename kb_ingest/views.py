@@ -23,6 +23,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from langchain_core.embeddings import Embeddings
+
 from assistant.citations import chunk_body
 from assistant.safety import strip_injections
 from assistant.store import VectorStore
@@ -69,8 +71,11 @@ def chunk_views(chunk: Chunk) -> list[View]:
     return views
 
 
-def sync_views(store: VectorStore) -> tuple[int, int]:
-    """Delete views whose chunk is gone, add views for chunks that have none; returns (added, deleted)."""
+def sync_views(store: VectorStore, embeddings: Embeddings | None = None) -> tuple[int, int]:
+    """Delete views whose chunk is gone, add views for chunks that have none; returns (added, deleted).
+
+    `embeddings`: the indexer's own embedder, when it has one (default: the store's).
+    """
     chunk_ids = store.chunk_ids()
     parents = store.view_parents(VERSION)
     orphans = [view_id for view_id, parent in parents.items() if parent not in chunk_ids]
@@ -78,17 +83,17 @@ def sync_views(store: VectorStore) -> tuple[int, int]:
     missing = sorted(chunk_ids - {parent for parent in parents.values() if parent})
     added = 0
     for start in range(0, len(missing), EMBED_BATCH):
-        added += _add(store, store.chunks_by_id(missing[start : start + EMBED_BATCH]))
+        added += _add(store, store.chunks_by_id(missing[start : start + EMBED_BATCH]), embeddings or store.embeddings)
     if added or orphans:
         logger.info("views: %d added, %d deleted", added, len(orphans))
     return added, len(orphans)
 
 
-def _add(store: VectorStore, chunks: Iterable[Chunk]) -> int:
+def _add(store: VectorStore, chunks: Iterable[Chunk], embeddings: Embeddings) -> int:
     views = [view for chunk in chunks for view in chunk_views(chunk)]
     if not views:
         return 0
-    vectors = embed_passages(store.embeddings, [v.embedded for v in views])
+    vectors = embed_passages(embeddings, [v.embedded for v in views])
     metadatas = [{"parent": v.parent, "kind": v.kind, "position": v.position, "version": VERSION} for v in views]
     store.add_views([v.view_id for v in views], [v.text for v in views], metadatas, vectors)
     return len(views)
