@@ -81,13 +81,17 @@ def _queue_page(summary: str) -> None:
 
     st.download_button = recording
     try:
+        from assistant.tickets import QueuePage
+
         now = datetime.now(UTC)
         ticket = SimpleNamespace(
             ticket_id="T-1", status="open", priority="high", frustration_peak=0.5, language="en",
             reasons=("asked_for_human",), created_at=now, updated_at=now, claimed_by="", resolved_by="",
             summary=summary, active=True, confidence=0.3, transcript=(), sources=(), frustration_trajectory=(),
+            ahead=0, turns_omitted=0,
         )
-        res = SimpleNamespace(tickets=SimpleNamespace(list=lambda: [ticket]))
+        page = QueuePage(entries=(ticket,), total=1, offset=0, limit=25)
+        res = SimpleNamespace(tickets=SimpleNamespace(page=lambda **_: page, get=lambda _: ticket))
         st.session_state["role"] = "staff"
         handoffs.render(None, res)
     finally:
