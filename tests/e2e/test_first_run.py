@@ -7,23 +7,19 @@ in the background, and a question asked meanwhile is answered, with its citation
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser import ROOT, launch_chromium, start_app
 from tests.e2e.corpus import app_env
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy
 from tests.helpers import stop_process
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 # Enough of the sample help centre that indexing takes a while on any machine (~150 chunks).
 SAMPLE = ("returns-and-refunds.md", "shipping-and-delivery.html", "billing-and-payments.md", "gift-cards.md",
           "orders-and-tracking.md", "accounts-and-login.md", "privacy-and-data.md", "security-and-fraud.md")
@@ -31,22 +27,12 @@ SAMPLE = ("returns-and-refunds.md", "shipping-and-delivery.html", "billing-and-p
 
 @pytest.fixture
 def fresh_server(tmp_path):
-    env = {**os.environ, **app_env(tmp_path), "KB_CHUNK_TOKENS": "96", "KB_CHUNK_OVERLAP": "16",
-           "PYTHONUNBUFFERED": "1"}
+    env = {**app_env(tmp_path), "KB_CHUNK_TOKENS": "96", "KB_CHUNK_OVERLAP": "16"}
     for name in SAMPLE:
         shutil.copy(ROOT / "docs_corpus" / "docs" / name, Path(env["KB_CORPUS_DIR"]) / "docs" / name)
     assert not Path(env["KB_DATA_DIR"]).exists()
-    port = free_port()
-    log = tmp_path / "streamlit.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+    proc, url = start_app(env, tmp_path / "streamlit.log")
     try:
-        wait_healthy(url, proc, log)
         yield url
     finally:
         stop_process(proc, timeout=20)
@@ -56,7 +42,7 @@ def test_help_renders_during_the_first_run_ingest_and_answers_once_ready(fresh_s
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(fresh_server)

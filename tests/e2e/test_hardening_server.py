@@ -9,24 +9,19 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.e2e.browser import STEP_MS, launch_chromium, start_app, wait_idle
 from tests.e2e.corpus import ADMIN, app_env
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, STEP_MS, free_port, wait_healthy, wait_idle
 from tests.helpers import stop_process
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 BACKOFF_S = 6.0
 UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -34,18 +29,9 @@ UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hardening")
-    env = {**os.environ, **app_env(tmp), "KB_SIGN_IN_BACKOFF_S": str(BACKOFF_S), "PYTHONUNBUFFERED": "1"}
-    port = free_port()
     log = tmp / "streamlit.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+    proc, url = start_app({**app_env(tmp), "KB_SIGN_IN_BACKOFF_S": str(BACKOFF_S)}, log)
     try:
-        wait_healthy(url, proc, log)
         yield {"url": url, "log": log}
     finally:
         stop_process(proc, timeout=20)
@@ -53,12 +39,10 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"Expected Debian's chromium at {CHROMIUM}, found nothing; run `apt-get install -y chromium`.")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        instance = launch_chromium(p)
         yield instance
         instance.close()
 
