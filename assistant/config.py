@@ -105,6 +105,14 @@ class Settings:
     # each dropped after this long unused.
     max_sessions: int = 10_000
     session_ttl_s: float = 3600.0
+    # Customer-experience figures (docs/metrics.md): when a conversation counts as ended, when the survey
+    # appears by itself, how often NPS may be asked, and how returns and nearby questions are matched.
+    survey_idle_s: float = 120.0             # seconds without a message after an answer before the survey shows
+    nps_interval_days: int = 90              # NPS is asked at most once per browser in this many days
+    conversation_idle_minutes: float = 30.0  # a conversation with no message for this long has ended
+    fcr_window_days: int = 7                 # a same-topic conversation within this many days is a return
+    fcr_topic_similarity: float = 0.88       # question cosine at or above which two conversations share a topic
+    article_near_similarity: float = 0.82    # question-passage cosine for an unanswered question "close to" an article
 
     @property
     def chroma_path(self) -> Path:
@@ -202,6 +210,19 @@ class Settings:
             ),
             max_sessions=_as_int("KB_MAX_SESSIONS", get("KB_MAX_SESSIONS", d.max_sessions), 1),
             session_ttl_s=_as_float("KB_SESSION_TTL_S", get("KB_SESSION_TTL_S", d.session_ttl_s), 1, 30 * 86_400),
+            survey_idle_s=_as_float("KB_SURVEY_IDLE_S", get("KB_SURVEY_IDLE_S", d.survey_idle_s), 0, 86_400),
+            nps_interval_days=_as_int("KB_NPS_INTERVAL_DAYS", get("KB_NPS_INTERVAL_DAYS", d.nps_interval_days), 0),
+            conversation_idle_minutes=_as_float(
+                "KB_CONVERSATION_IDLE_MINUTES", get("KB_CONVERSATION_IDLE_MINUTES", d.conversation_idle_minutes),
+                1, 7 * 24 * 60,
+            ),
+            fcr_window_days=_as_int("KB_FCR_WINDOW_DAYS", get("KB_FCR_WINDOW_DAYS", d.fcr_window_days), 1),
+            fcr_topic_similarity=_as_float(
+                "KB_FCR_TOPIC_SIMILARITY", get("KB_FCR_TOPIC_SIMILARITY", d.fcr_topic_similarity), 0, 1
+            ),
+            article_near_similarity=_as_float(
+                "KB_ARTICLE_NEAR_SIMILARITY", get("KB_ARTICLE_NEAR_SIMILARITY", d.article_near_similarity), 0, 1
+            ),
         )
         settings.validate()
         return settings

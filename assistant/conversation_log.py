@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, true, union_all
+from sqlalchemy import Connection, func, select, true, union_all, update
 
 from assistant.config import Settings
 from assistant.db import Database, from_db_time, to_db_time, utc_now
@@ -17,7 +18,9 @@ from assistant.schema import conversations, feedback, handoffs, messages, unansw
 from assistant.types import TURN_ROLES, Answer, Citation
 
 ROLES = TURN_ROLES
-ACTIONS = ("none", "offer", "handoff")
+ACTIONS = ("none", "offer", "handoff", "close")  # close: the reply to a customer's thanks or goodbye
+END_REASONS = ("done", "thanks", "idle", "ticket_resolved")
+_CUSTOMER_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 class ConversationLog:
     """Records what happened in each chat session and answers the Insights page's questions."""
@@ -29,10 +32,41 @@ class ConversationLog:
         self.db = db if db is not None else Database.from_settings(settings)
         self._clock = clock
 
-    def start_conversation(self, session_id: str, language: str = "") -> None:
-        """Record a session (idempotent); a known language is never overwritten by a later one."""
+    def start_conversation(self, session_id: str, language: str = "", customer_id: str = "") -> None:
+        """Record a session (idempotent); a known language or customer id is never overwritten by a later one.
+
+        `customer_id` is the browser's random first-party id (no personal data), used to see a customer
+        come back (first-contact resolution) and to ask NPS at most once in a while.
+        """
+        if customer_id and not _CUSTOMER_ID.fullmatch(customer_id):
+            raise ValueError(f"Expected a customer id of 8-64 letters, digits, _ or -, got {customer_id[:80]!r}")
         with self.db.transaction() as conn:
             self._ensure_conversation(conn, session_id, language)
+            if customer_id:
+                conn.execute(update(conversations).where(
+                    conversations.c.session_id == session_id, conversations.c.customer_id == ""
+                ).values(customer_id=customer_id))
+
+    def mark_ended(self, session_id: str, reason: str) -> None:
+        """The conversation ended now (`reason` in END_REASONS); a later end replaces an earlier one."""
+        if reason not in END_REASONS:
+            raise ValueError(f"Expected an end reason in {', '.join(END_REASONS)}; got {reason!r}")
+        with self.db.transaction() as conn:
+            self._ensure_conversation(conn, session_id, "")
+            conn.execute(update(conversations).where(conversations.c.session_id == session_id)
+                         .values(ended_at=self._now(), end_reason=reason))
+
+    def conversation(self, session_id: str) -> dict[str, Any] | None:
+        """The conversation's row (start, language, customer id, end) as a dict, or None."""
+        with self.db.read() as conn:
+            row = conn.execute(select(conversations).where(conversations.c.session_id == session_id)).first()
+        if row is None:
+            return None
+        return {
+            "session_id": row.session_id, "started_at": from_db_time(row.started_at), "language": row.language,
+            "customer_id": row.customer_id, "ended_at": from_db_time(row.ended_at) if row.ended_at else None,
+            "end_reason": row.end_reason,
+        }
 
     def record_message(
         self,

@@ -297,8 +297,9 @@ class TicketStore:
                     f"Expected ticket {ticket_id} to be open to claim it, got {current.status} (by {by}); "
                     "refresh the queue and pick another ticket."
                 )
+            now = to_db_time(self._clock())
             conn.execute(update(tickets).where(tickets.c.ticket_id == ticket_id).values(
-                status=CLAIMED, claimed_by=staff, updated_at=to_db_time(self._clock())))
+                status=CLAIMED, claimed_by=staff, updated_at=now, claimed_at=now))
         logger.info("ticket %s claimed by %s", ticket_id, staff)
         return self.get(ticket_id)
 
@@ -312,8 +313,9 @@ class TicketStore:
                     f"Expected ticket {ticket_id} to be open or claimed to resolve it, got resolved "
                     f"(by {current.resolved_by}); nothing to do."
                 )
+            now = to_db_time(self._clock())
             conn.execute(update(tickets).where(tickets.c.ticket_id == ticket_id).values(
-                status=RESOLVED, resolved_by=staff, updated_at=to_db_time(self._clock())))
+                status=RESOLVED, resolved_by=staff, updated_at=now, resolved_at=now))
         logger.info("ticket %s resolved by %s", ticket_id, staff)
         return self.get(ticket_id)
 
@@ -391,4 +393,6 @@ def _row_to_ticket(row, transcript: tuple[Turn, ...]) -> Ticket:
         frustration_trajectory=tuple(float(f) for f in json.loads(row.frustration_trajectory)),
         priority=row.priority,
         turns_omitted=int(row.turns_omitted),
+        claimed_at=from_db_time(row.claimed_at) if row.claimed_at else None,
+        resolved_at=from_db_time(row.resolved_at) if row.resolved_at else None,
     )

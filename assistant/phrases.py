@@ -76,6 +76,13 @@ PHRASES: dict[str, dict[str, str]] = {
         "ha": "Saƙonku ya yi tsayi sosai, don haka na yi amfani da haruffa {limit} na farko.",
         "et": "Teie sõnum on väga pikk, seega kasutasin selle esimest {limit} märki.",
     },
+    "closing": {
+        "en": "You're welcome, I'm glad I could help. If anything else comes up, just ask.",
+        "ar": "على الرحب والسعة، يسعدني أنني استطعت المساعدة. إذا احتجت إلى أي شيء آخر، فاسألني فقط.",
+        "sw": "Karibu, nafurahi kwamba nimeweza kusaidia. Ukiwa na jambo jingine, uliza tu.",
+        "ha": "Babu komai, na ji daɗin taimaka muku. Idan wani abu ya taso, ku tambaya kawai.",
+        "et": "Pole tänu väärt, mul on hea meel, et sain aidata. Kui midagi veel tekib, küsige julgelt.",
+    },
     "error": {
         "en": "Something went wrong on our side. A person from our team can help you right away.",
         "ar": "حدث خطأ من جهتنا. يمكن لأحد أفراد فريقنا مساعدتك فورًا.",

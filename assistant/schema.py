@@ -43,6 +43,8 @@ tickets = Table(
     Column("frustration_peak", Float, nullable=False),
     Column("priority", Text, nullable=False),
     Column("turns_omitted", Integer, nullable=False, server_default="0"),  # dropped by the transcript cap
+    Column("claimed_at", Text),                                  # time to resolution (docs/metrics.md)
+    Column("resolved_at", Text),
     CheckConstraint("status IN ('open', 'claimed', 'resolved')", name="tickets_status"),
     Index("tickets_by_status", "status", "seq"),
     # The database itself guarantees one active ticket per session.
@@ -67,7 +69,12 @@ conversations = Table(
     Column("session_id", Text, primary_key=True),
     Column("started_at", Text, nullable=False),
     Column("language", Text, nullable=False, server_default=""),
+    # A random first-party browser id (ui/browser_id.py), never personal data: returns (FCR), NPS once in 90 days.
+    Column("customer_id", Text, nullable=False, server_default=""),
+    Column("ended_at", Text),                                    # "done", thanks/goodbye, idle, ticket resolved
+    Column("end_reason", Text, nullable=False, server_default=""),
     Index("conversations_by_start", "started_at"),
+    Index("conversations_by_customer", "customer_id", "started_at"),
 )
 
 messages = Table(
@@ -115,6 +122,35 @@ unanswered = Table(
     Column("language", Text, nullable=False),
     Column("ts", Text, nullable=False),
     Index("unanswered_by_ts", "ts"),
+    sqlite_autoincrement=True,
+)
+
+# The short survey at the end of a conversation (assistant/surveys.py): one row per question asked,
+# with what the conversation was (language, handed off or not, the sources its answers cited).
+survey_responses = Table(
+    "survey_responses", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("session_id", Text, ForeignKey("conversations.session_id"), nullable=False),
+    Column("customer_id", Text, nullable=False, server_default=""),
+    Column("kind", Text, nullable=False),                        # csat 1-5 | ces 1-7 | nps 0-10
+    Column("status", Text, nullable=False),                      # asked | answered | skipped
+    Column("score", Integer),
+    Column("occasion", Text, nullable=False),                    # end | ticket_resolved
+    Column("trigger", Text, nullable=False),                     # done | thanks | idle | ticket_resolved
+    Column("language", Text, nullable=False),
+    Column("handed_off", Integer, nullable=False),
+    Column("sources", Text, nullable=False),                     # JSON ["docs/refunds.md", ...]
+    Column("asked_at", Text, nullable=False),
+    Column("answered_at", Text),
+    UniqueConstraint("session_id", "kind"),
+    CheckConstraint("kind IN ('csat', 'ces', 'nps')", name="survey_kind"),
+    CheckConstraint("status IN ('asked', 'answered', 'skipped')", name="survey_status"),
+    CheckConstraint(
+        "score IS NULL OR (kind = 'csat' AND score BETWEEN 1 AND 5) OR (kind = 'ces' AND score BETWEEN 1 AND 7) "
+        "OR (kind = 'nps' AND score BETWEEN 0 AND 10)", name="survey_score",
+    ),
+    Index("survey_by_customer", "customer_id", "kind", "asked_at"),
+    Index("survey_by_asked", "asked_at"),
     sqlite_autoincrement=True,
 )
 

@@ -61,6 +61,8 @@ class Ticket:
     frustration_trajectory: tuple[float, ...]
     priority: str                                # "urgent" | "high" | "normal"
     turns_omitted: int = 0                       # messages dropped after the first by the transcript cap
+    claimed_at: datetime | None = None
+    resolved_at: datetime | None = None
 
     @property
     def frustration_peak(self) -> float:
