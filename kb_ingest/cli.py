@@ -1,4 +1,4 @@
-"""The `kb` command line: ingest, sources, search, ask, users, db, eval."""
+"""The `kb` command line: ingest, sources, search, ask, users, db, report, eval."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import KBError
-from kb_ingest import cli_admin, cli_answers
+from kb_ingest import cli_admin, cli_answers, cli_report
 
 logger = logging.getLogger("kb")
 PLUGIN_GROUP = "kb.commands"  # installed packages add subcommands here: register(subparsers)
@@ -175,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_answers.register(sub)  # ask
     cli_admin.register(sub)    # users, db
+    cli_report.register(sub)   # report
     for command in entry_points(group=PLUGIN_GROUP):  # e.g. `kb eval`, from the evaluation harness
         try:
             command.load()(sub)

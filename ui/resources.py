@@ -12,9 +12,11 @@ import streamlit as st
 from assistant.config import Settings
 from assistant.conversation import Assistant
 from assistant.conversation_log import ConversationLog
+from assistant.endings import ConversationEnd
 from assistant.handoff import TicketStore
 from assistant.models import make_embeddings
 from assistant.sign_in_throttle import SignInThrottle
+from assistant.surveys import SurveyStore
 from assistant.users import UserStore
 from kb_ingest.indexing import Indexer
 
@@ -33,6 +35,8 @@ class Resources:
     indexer: Indexer
     users: UserStore
     sign_in: SignInThrottle       # failed sign-ins counted across sessions and processes
+    surveys: SurveyStore          # the end-of-conversation survey (CSAT, CES, NPS)
+    ends: ConversationEnd         # thanks/goodbye replies and conversation ends, in the customers' log
     ingest_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -71,4 +75,7 @@ def load_resources(_settings: Settings, key: str) -> Resources:
     indexer = Indexer(_settings, customer.retriever.store, db, embeddings=make_embeddings(_settings, background=True))
     sign_in = SignInThrottle(db, base_delay_s=_settings.sign_in_backoff_s)
     logger.info("resources ready (data dir %s, database %s)", _settings.data_dir, db.describe())
-    return Resources(_settings, customer, staff, customer.tickets, customer.log, indexer, UserStore(db), sign_in)
+    return Resources(
+        _settings, customer, staff, customer.tickets, customer.log, indexer, UserStore(db), sign_in,
+        SurveyStore(_settings, db), ConversationEnd(customer.log),
+    )

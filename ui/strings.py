@@ -139,6 +139,63 @@ STRINGS: dict[str, dict[str, str]] = {
         "ha": "Na gode da ra'ayinku.",
         "et": "Täname tagasiside eest.",
     },
+    # The end-of-conversation survey (ui/views/survey.py): one tap per question, every question optional.
+    "done": {
+        "en": "I'm done",
+        "ar": "انتهيت",
+        "sw": "Nimemaliza",
+        "ha": "Na gama",
+        "et": "Olen valmis",
+    },
+    "survey_intro": {
+        "en": "Before you go: a few quick questions. Answering is optional.",
+        "ar": "قبل أن تغادر: بضعة أسئلة سريعة. الإجابة اختيارية.",
+        "sw": "Kabla hujaondoka: maswali machache ya haraka. Kujibu si lazima.",
+        "ha": "Kafin ku tafi: 'yan tambayoyi kaɗan masu sauri. Amsawa ba dole ba ne.",
+        "et": "Enne lahkumist: mõni kiire küsimus. Vastamine on vabatahtlik.",
+    },
+    "survey_csat": {
+        "en": "How satisfied are you? (1 = very unsatisfied, 5 = very satisfied)",
+        "ar": "ما مدى رضاك؟ (1 = غير راضٍ إطلاقًا، 5 = راضٍ جدًا)",
+        "sw": "Umeridhika kiasi gani? (1 = sijaridhika kabisa, 5 = nimeridhika sana)",
+        "ha": "Yaya gamsuwarku take? (1 = ban gamsu ko kaɗan ba, 5 = na gamsu sosai)",
+        "et": "Kui rahul te olete? (1 = väga rahulolematu, 5 = väga rahul)",
+    },
+    "survey_ces": {
+        "en": "How easy was it to get help? (1 = very difficult, 7 = very easy)",
+        "ar": "ما مدى سهولة الحصول على المساعدة؟ (1 = صعب جدًا، 7 = سهل جدًا)",
+        "sw": "Ilikuwa rahisi kiasi gani kupata msaada? (1 = vigumu sana, 7 = rahisi sana)",
+        "ha": "Yaya sauƙin samun taimako yake? (1 = da wuya ƙwarai, 7 = da sauƙi ƙwarai)",
+        "et": "Kui lihtne oli abi saada? (1 = väga raske, 7 = väga lihtne)",
+    },
+    "survey_nps": {
+        "en": "How likely are you to recommend us? (0 = not at all likely, 10 = extremely likely)",
+        "ar": "ما مدى احتمال أن توصي بنا؟ (0 = غير محتمل إطلاقًا، 10 = محتمل جدًا)",
+        "sw": "Kuna uwezekano gani utatupendekeza kwa wengine? (0 = hakuna kabisa, 10 = mkubwa sana)",
+        "ha": "Yaya yiwuwar ku ba wasu shawarar amfani da mu? (0 = babu yiwuwa ko kaɗan, 10 = da yiwuwa sosai)",
+        "et": "Kui tõenäoliselt soovitaksite meid teistele? (0 = üldse mitte, 10 = väga tõenäoliselt)",
+    },
+    "survey_skip": {
+        "en": "Skip",
+        "ar": "تخطي",
+        "sw": "Ruka",
+        "ha": "Tsallake",
+        "et": "Jäta vahele",
+    },
+    "survey_thanks": {
+        "en": "Thank you for your answers!",
+        "ar": "شكرًا على إجاباتك!",
+        "sw": "Asante kwa majibu yako!",
+        "ha": "Mun gode da amsoshinku!",
+        "et": "Aitäh vastuste eest!",
+    },
+    "survey_skipped": {
+        "en": "No problem. The chat stays open if you need anything else.",
+        "ar": "لا بأس. تبقى المحادثة مفتوحة إذا احتجت إلى أي شيء آخر.",
+        "sw": "Hakuna shida. Mazungumzo yanabaki wazi ukihitaji kitu kingine.",
+        "ha": "Ba komai. Hirar tana nan a buɗe idan kuna buƙatar wani abu.",
+        "et": "Pole probleemi. Vestlus jääb avatuks, kui vajate veel midagi.",
+    },
 }
 
 

@@ -1,4 +1,4 @@
-"""Help: the customer chat with cited, streamed answers and a person always one click away."""
+"""Help: the customer chat with cited, streamed answers, a person always one click away, and a short survey."""
 
 from __future__ import annotations
 
@@ -11,14 +11,17 @@ import streamlit as st
 from assistant.config import Settings
 from assistant.phrases import language_name, phrase
 from assistant.types import ANSWERING_MODES, Answer
+from ui.browser_id import browser_id, known_browser_id
 from ui.first_run import FirstRunIndex, first_run_index
 from ui.render import citation_heading, escape_inline, message_html, quote_html
 from ui.resources import Resources, fingerprint
 from ui.strings import UI_LANGUAGES, direction, t
+from ui.views import survey
 
 logger = logging.getLogger(__name__)
 
 SESSION, HISTORY, VOTES = "help_session", "help_history", "help_votes"
+STARTED = "help_started"  # the conversation is logged with this browser's id
 PERSON_BAR = "help_person_bar"
 # The way to a person stays on screen however long the conversation: the bar holding the button sticks
 # under the page's top edge while the messages scroll. Streamlit gives a keyed container the class
@@ -33,6 +36,7 @@ FIRST_RUN_WAIT_S = 900  # a question asked during the first-run ingest waits thi
 
 def render(settings: Settings, res: Resources) -> None:
     _init_state(settings)
+    browser_id()
     lang = st.session_state[LANG]
     _header(settings, res, lang)
     index = first_run_index(res, fingerprint(settings))
@@ -41,6 +45,9 @@ def render(settings: Settings, res: Resources) -> None:
     history = st.session_state[HISTORY]
     for position, entry in enumerate(history):
         _render_entry(res, entry, lang, is_last=position == len(history) - 1)
+    answers = [entry["answer"] for entry in history if entry.get("answer") is not None]
+    survey.render(res, settings, st.session_state[SESSION], lang, answered=bool(answers),
+                  handed_off=any(answer.ticket_id for answer in answers))
     prompt = st.chat_input(t("ask_placeholder", lang), max_chars=settings.max_message_chars, key="help_input")
     if prompt:
         if not index.ready:
@@ -158,7 +165,13 @@ def _render_feedback(res: Resources, answer: Answer, lang: str) -> None:
 def _ask(res: Resources, prompt: str, lang: str) -> None:
     history = st.session_state[HISTORY]
     _close_offers(history)
+    _start_conversation(res)
     history.append({"role": "user", "text": prompt})
+    session_id = st.session_state[SESSION]
+    closing = _call(lambda: res.ends.reply_to_closing(session_id, prompt, lang), lang)
+    if closing is not None:  # only thanks or goodbye: a friendly reply, the end, the survey
+        survey.open_survey(res, session_id, "thanks", closing.language)
+        st.rerun()
     with st.chat_message("user"):
         st.markdown(message_html(prompt, None, markdown=False), unsafe_allow_html=True)
     with st.chat_message("assistant"):
@@ -178,6 +191,7 @@ def _ask(res: Resources, prompt: str, lang: str) -> None:
 def _request_person(res: Resources) -> None:
     lang = st.session_state.get(LANG, "en")
     _close_offers(st.session_state[HISTORY])
+    _start_conversation(res)
     _call(lambda: res.assistant.request_human(st.session_state[SESSION]), lang)
 
 
@@ -220,6 +234,7 @@ def _call(action: Callable[[], Answer | None], lang: str) -> Answer | None:
         st.session_state[HISTORY].append({"role": "assistant", "text": phrase("error", lang), "language": lang})
         return None
     if answer is not None:
+        survey.note_answer()
         st.session_state[HISTORY].append({
             "role": "assistant",
             "text": answer.text,
@@ -228,6 +243,17 @@ def _call(action: Callable[[], Answer | None], lang: str) -> Answer | None:
             "offer": "open" if answer.escalation.offer and not answer.escalation.escalate else None,
         })
     return answer
+
+
+def _start_conversation(res: Resources) -> None:
+    """Log the conversation with this browser's id once, before its first message (returns, NPS throttle)."""
+    if st.session_state.get(STARTED):
+        return
+    try:
+        res.log.start_conversation(st.session_state[SESSION], customer_id=known_browser_id())
+    except Exception:
+        logger.exception("could not log the conversation's browser id")
+    st.session_state[STARTED] = True
 
 
 def _close_offers(history: list[dict]) -> None:
