@@ -64,8 +64,12 @@ def test_thanks_ends_the_conversation_and_skip_closes_the_survey_without_blockin
     assert at.chat_message[-1].markdown[0].value.count(phrase("closing", "sw")) == 1
     assert at.session_state[SURVEY].trigger == "thanks"
     assert resources.log.conversation(session)["end_reason"] == "thanks"
-    button(at, "Skip").click().run()
-    assert "The chat stays open" in page_text(at) and not [g for g in at.button_group]
+    text = page_text(at)                                                 # the survey in the customer's language
+    assert "Kabla hujaondoka: maswali machache ya haraka." in text and "Before you go" not in text
+    assert at.button_group(key="help_survey_csat").label.startswith("Umeridhika kiasi gani?")
+    button(at, "Ruka").click().run()
+    assert "Mazungumzo yanabaki wazi" in page_text(at) and not [g for g in at.button_group]
+    assert survey_rows(resources, session)["csat"][3] == "sw"            # stored with the language
     assert {row[0] for row in survey_rows(resources, session).values()} == {"skipped"}
     ask(at, "How long do refunds take to reach my card?")                # the chat goes on
     assert "5 to 10 working days" in at.chat_message[-1].markdown[0].value

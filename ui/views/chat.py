@@ -169,8 +169,9 @@ def _ask(res: Resources, prompt: str, lang: str) -> None:
     history.append({"role": "user", "text": prompt})
     session_id = st.session_state[SESSION]
     closing = _call(lambda: res.ends.reply_to_closing(session_id, prompt, lang), lang)
-    if closing is not None:  # only thanks or goodbye: a friendly reply, the end, the survey
+    if closing is not None:  # only thanks or goodbye: a friendly reply, the end, the survey in their language
         survey.open_survey(res, session_id, "thanks", closing.language)
+        _follow_language(closing, lang)
         st.rerun()
     with st.chat_message("user"):
         st.markdown(message_html(prompt, None, markdown=False), unsafe_allow_html=True)
@@ -183,9 +184,14 @@ def _ask(res: Resources, prompt: str, lang: str) -> None:
             placeholder.markdown(message_html("".join(streamed), lang), unsafe_allow_html=True)
 
         answer = _call(lambda: res.assistant.reply(st.session_state[SESSION], prompt, on_token=on_token), lang)
+    _follow_language(answer, lang)
+    st.rerun()
+
+
+def _follow_language(answer: Answer | None, lang: str) -> None:
+    """The interface follows the language the customer was answered in (from the next run on)."""
     if answer is not None and answer.language != lang and answer.language in UI_LANGUAGES:
         st.session_state[PENDING_LANG] = answer.language
-    st.rerun()
 
 
 def _request_person(res: Resources) -> None:
