@@ -36,28 +36,33 @@ NEAR_REFUNDS = ("Refund to my card still missing after returning the item",
                 "When does the refund for my returned item reach my card?")
 
 
-def seed_two_weeks(seed: Seeder, start: datetime) -> None:
-    """The conversations, votes, tickets, surveys and unanswered questions described above."""
-    seed.conversation("a1", start, REFUND_QUESTION, customer="customer-a")
-    seed.survey("a1", start + MINUTE, customer="customer-a", csat=5, ces=7, nps=10)
-    seed.conversation("a2", start + 2 * DAY, REFUND_QUESTION, customer="customer-a")
-    seed.survey("a2", start + 2 * DAY + MINUTE, customer="customer-a", csat=4, ces=6)   # NPS not asked again
-    seed.conversation("b1", start + DAY, "How do I reset my password?", customer="customer-b",
-                      sources=("docs/password.md",), rating=-1)
-    seed.survey("b1", start + DAY + MINUTE, customer="customer-b", csat=1, ces=2, nps=3)
-    _handed_off(seed, "h1", start + DAY + 2 * MINUTE, "en", "Where is my parcel?", "faq/faq_en.csv", 10, 60)
+def seed_two_weeks(seed: Seeder, start: datetime, tag: str = "") -> None:
+    """The conversations, votes, tickets, surveys and unanswered questions described above.
+
+    `tag` ends every session and browser id, so the story can be told more than once in one log.
+    """
+    def talk(session: str, moment: datetime, question: str, **kwargs) -> None:
+        seed.conversation(session + tag, moment, question, customer=f"customer-{session}{tag}", **kwargs)
+
+    def rate(session: str, moment: datetime, language: str = "en", **scores: int) -> None:
+        seed.survey(session + tag, moment, customer=f"customer-{session}{tag}", language=language, **scores)
+
+    talk("a1", start, REFUND_QUESTION)
+    rate("a1", start + MINUTE, csat=5, ces=7, nps=10)
+    seed.conversation("a2" + tag, start + 2 * DAY, REFUND_QUESTION, customer=f"customer-a1{tag}")  # a1 is back
+    seed.survey("a2" + tag, start + 2 * DAY + MINUTE, customer=f"customer-a1{tag}", csat=4, ces=6)  # no NPS again
+    talk("b1", start + DAY, "How do I reset my password?", sources=("docs/password.md",), rating=-1)
+    rate("b1", start + DAY + MINUTE, csat=1, ces=2, nps=3)
+    _handed_off(seed, "h1" + tag, start + DAY + 2 * MINUTE, "en", "Where is my parcel?", "faq/faq_en.csv", 10, 60)
 
     week2 = start + 7 * DAY
-    seed.conversation("s1", week2, "Marejesho ya pesa huchukua muda gani?", customer="customer-s", language="sw",
-                      rating=-1)
-    seed.survey("s1", week2 + MINUTE, customer="customer-s", language="sw", csat=2, ces=4, nps=8)
-    seed.conversation("s2", week2 + DAY, "Nawezaje kubadilisha nenosiri langu?", customer="customer-t",
-                      language="sw", sources=("docs/password.md",))
-    seed.survey("s2", week2 + DAY + MINUTE, customer="customer-t", language="sw", csat=5, ces=7, nps=9)
-    _handed_off(seed, "r1", week2 + 2 * DAY, "ar", "أين طردي؟", "docs/shipping.ar.md", 30, 180)
+    talk("s1", week2, "Marejesho ya pesa huchukua muda gani?", language="sw", rating=-1)
+    rate("s1", week2 + MINUTE, language="sw", csat=2, ces=4, nps=8)
+    talk("s2", week2 + DAY, "Nawezaje kubadilisha nenosiri langu?", language="sw", sources=("docs/password.md",))
+    rate("s2", week2 + DAY + MINUTE, language="sw", csat=5, ces=7, nps=9)
+    _handed_off(seed, "r1" + tag, week2 + 2 * DAY, "ar", "أين طردي؟", "docs/shipping.ar.md", 30, 180)
 
-    seed.conversation("late", start + 20 * DAY, "Password link expired", customer="customer-l",
-                      sources=("docs/password.md",))
+    talk("late", start + 20 * DAY, "Password link expired", sources=("docs/password.md",))
     for question in NEAR_REFUNDS:
         seed.at(start + 3 * DAY).log.record_unanswered(question, "en")
 

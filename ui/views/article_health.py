@@ -34,7 +34,7 @@ def render_article_health(settings: Settings, res: Resources) -> None:
     st.caption("Source documents ranked by need of work: thumbs-down + handoffs after an answer citing it + "
                "unanswered questions close to it + CSAT answers of 1 or 2.")
     period, language = st.columns(2)
-    days = period.selectbox("Period", PERIOD_DAYS, index=1, key="content_health_days",
+    days = period.selectbox("Period", PERIOD_DAYS, index=2, key="content_health_days",
                             format_func=lambda d: f"last {d} days")
     code = language.selectbox("Language", (ALL, *settings.languages), key="content_health_language",
                               format_func=lambda c: "All languages" if c == ALL else c)
