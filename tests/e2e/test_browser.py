@@ -11,10 +11,15 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from assistant.config import Settings
+from assistant.cx.figures import week_start
+from tests.cx_seed import Clock, Seeder
+from tests.cx_story import seed_two_weeks
 from tests.e2e.browser import ROOT, STEP_MS, ask, go_to, launch_chromium, sign_in, start_app, wait_idle
 from tests.e2e.corpus import GIFT_CARDS, STAFF, WRITER, app_env
 from tests.helpers import stop_process
@@ -33,12 +38,22 @@ def app(tmp_path_factory):
     """A streamlit server on a free port, with a temp data dir and the tiny corpus."""
     tmp = tmp_path_factory.mktemp("e2e")
     env = app_env(tmp)
+    seed_history(Settings.from_env({**os.environ, **env}, dotenv=False))
     log = tmp / "streamlit.log"
     proc, url = start_app(env, log)
     try:
         yield {"url": url, "corpus": Path(env["KB_CORPUS_DIR"]), "log": log, "tmp": tmp}
     finally:
         stop_process(proc, timeout=20)
+
+
+def seed_history(settings: Settings) -> None:
+    """Eight weeks of customer conversations (tests/cx_story.py, told three times), for Insights and Content."""
+    this_week = week_start(datetime.now(UTC))
+    seed = Seeder(settings, Clock())
+    for weeks_ago in (8, 6, 4):
+        seed_two_weeks(seed, this_week - timedelta(weeks=weeks_ago) + timedelta(hours=9), tag=f"-{weeks_ago}")
+    seed.db.close()
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +153,9 @@ def test_asking_for_an_agent_puts_the_ticket_in_the_handoffs_queue(open_app):
     staff.get_by_text("Frustration per customer message").wait_for()
     shoot(staff, "handoffs")
     go_to(staff, "Insights")
-    staff.get_by_text("Self-service resolution").wait_for()
+    staff.get_by_text("Week by week").wait_for()
+    staff.get_by_test_id("stVegaLiteChart").nth(5).wait_for()      # the six trend charts are drawn
+    assert int(staff.get_by_test_id("stMetricValue").first.inner_text()) >= 24   # 3 x 8 seeded, and this run's
     shoot(staff, "insights")
 
 

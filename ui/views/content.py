@@ -1,4 +1,4 @@
-"""Content (doc writers): upload and index articles, reindex the corpus, remove sources, see the gaps."""
+"""Content (doc writers): upload and index articles, reindex the corpus, remove sources, article health, gaps."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ui.gaps import unanswered_groups
 from ui.render import diff_rows, escape_inline, format_time, group_rows, source_rows
 from ui.resources import Resources
 from ui.uploads import UPLOADS_FOLDER, UploadRejected, check_upload, save_upload, upload_path, validate_upload
+from ui.views.article_health import render_article_health
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ def render(settings: Settings, res: Resources) -> None:
     st.divider()
     _sources_section(settings, res)
     _failed_section(settings, res)
+    st.divider()
+    render_article_health(settings, res)
     st.divider()
     _gaps_section(res)
 
