@@ -13,6 +13,7 @@ EMBEDDING_BACKENDS = ("local", "openai")
 CHROMA_MODES = ("embedded", "server")
 WEBHOOK_FORMATS = ("plain", "zendesk")
 CALIBRATION_MODES = ("auto", "off")
+SWITCH = ("on", "off")
 DEFAULT_LANGUAGES = ("en", "ar", "sw", "ha", "et")
 DEFAULT_SENSITIVE_TOPICS = ("billing_dispute", "account_security", "legal_threat", "data_deletion")
 
@@ -78,6 +79,9 @@ class Settings:
     chat_model: str = "gpt-4o-mini"
     llm_timeout_s: float = 20.0
     llm_max_retries: int = 2
+    # "on": with a chat model, one extra call per turn translates the (redacted) question into the index's
+    # other languages and every translation is searched too (assistant/multiquery.py); "off": one search.
+    translate_search: str = "on"
     # Retrieval and answering.
     top_k: int = 6
     max_message_chars: int = 4000
@@ -174,6 +178,7 @@ class Settings:
             chat_model=get("KB_CHAT_MODEL", d.chat_model),
             llm_timeout_s=_as_float("KB_LLM_TIMEOUT", get("KB_LLM_TIMEOUT", d.llm_timeout_s), 0.1, 600),
             llm_max_retries=_as_int("KB_LLM_MAX_RETRIES", get("KB_LLM_MAX_RETRIES", d.llm_max_retries), 0),
+            translate_search=_as_choice("KB_TRANSLATE_SEARCH", get("KB_TRANSLATE_SEARCH", d.translate_search), SWITCH),
             top_k=_as_int("KB_TOP_K", get("KB_TOP_K", d.top_k), 1),
             max_message_chars=_as_int(
                 "KB_MAX_MESSAGE_CHARS", get("KB_MAX_MESSAGE_CHARS", d.max_message_chars), 10

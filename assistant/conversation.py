@@ -41,6 +41,7 @@ from assistant.handoff import TicketStore
 from assistant.handover import Handover
 from assistant.language import detect_language
 from assistant.models import make_chat_model, make_embeddings
+from assistant.multiquery import search_across_languages
 from assistant.phrases import phrase
 from assistant.retrieval import HybridRetriever, RetrievalResult, make_retriever
 from assistant.session import SessionState, clean_message
@@ -152,7 +153,10 @@ class Assistant:
         self, session_id: str, state: SessionState, text: str, language: str, on_token: TokenCallback | None
     ) -> Answer:
         query = self._search_query(state, text)
-        result = self.retriever.retrieve(query, k=self.settings.top_k, language=language)
+        # Translate-then-search with a chat model (assistant/multiquery.py); the plain search without one.
+        translator = self.chat_model if self.settings.translate_search == "on" else None
+        result = search_across_languages(self.retriever, translator, query, language, self.settings.top_k,
+                                         self.settings.llm_timeout_s)
         policy = self._policy_settings(language)
         confidence = self._confidence(query, language, result) if result.chunks else 0.0
         question = text if query == text else query
@@ -182,6 +186,7 @@ class Assistant:
             mode=draft.mode,
             session_id=session_id,
             search_query=query,
+            search_translations=result.translations,
             notice=draft.notice,
         )
         if decision.escalate and state.ticket_id and set(decision.reasons) <= _WAITING_REASONS:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -40,6 +42,8 @@ class RetrievalResult:
     language: str
     chunks: tuple[RetrievedChunk, ...]
     query_vector: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.float32))
+    # The question's rewrites that were searched too, by language (translate-then-search: assistant/multiquery.py).
+    translations: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 class HybridRetriever:

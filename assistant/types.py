@@ -143,3 +143,4 @@ class Answer:
     ticket_id: str = ""            # set when this reply created a handoff ticket
     queue_position: int = 0        # people ahead of the customer in the handoff queue
     message_index: int = -1        # index of this reply in the stored conversation (for feedback)
+    search_translations: Mapping[str, str] = field(default_factory=_frozen_map)  # search_query's rewrites searched too

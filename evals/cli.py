@@ -43,7 +43,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         result = run_escalation_eval(eval_dir, embeddings, settings, limit=args.limit, calibrate=args.calibrate)
         _out(json.dumps(result, ensure_ascii=False) if args.json else format_escalation_report(result))
         return 0
-    result = run_retrieval_eval(eval_dir, embeddings, limit=args.limit)
+    result = run_retrieval_eval(eval_dir, embeddings, limit=args.limit, split=args.split, llm_oracle=args.llm_oracle)
     _out(json.dumps(result, ensure_ascii=False) if args.json else format_retrieval_report(result))
     return 0
 
@@ -96,7 +96,10 @@ def register(sub) -> None:
     p.add_argument("--seeds-dir", default="", help="with --answers: the seed articles folder (default: KB_SEEDS_DIR)")
     p.add_argument("--fit-confidence", action="store_true",
                    help="with --answers: refit the answer-confidence weights on the dev split")
-    p.add_argument("--split", default="test", choices=("dev", "test", "all"), help="with --answers (default: test)")
+    p.add_argument("--split", default="test", choices=("dev", "test", "all"),
+                   help="questions to score, retrieval or --answers (default: test)")
+    p.add_argument("--llm-oracle", action="store_true",
+                   help="retrieval: also the LLM path's translate-then-search with GOLD translations (upper bound)")
     p.add_argument("--limit", type=int, default=None, help="cap questions per language pair")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)

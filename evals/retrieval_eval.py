@@ -7,10 +7,16 @@ Systems, all over the same passages in the same run, each with its own temporary
          with the same embeddings + similarity_search(question, k=5) (k=10 for recall@10 and MRR);
          a question counts as found when any returned piece comes from the gold passage.
 MRR is MRR@10 (a gold passage below rank 10 scores 0).
+
+With `llm_oracle=True` (`kb eval --llm-oracle`) two more systems run: the LLM path's translate-then-search
+(assistant/multiquery.py) through a real ChatOpenAI client against a local server that returns the
+*gold* translations (evals/llm_oracle.py), with each fusion of the result lists. Perfect translations:
+an upper bound for the LLM path, reported beside the offline figures of the same run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
 import time
@@ -20,21 +26,31 @@ from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
+from langchain_core.language_models.chat_models import BaseChatModel
 
 from assistant.config import DEFAULT_LANGUAGES, Settings
 from assistant.golden import GoldCase, load_gold_set
 from assistant.lexical import BM25Index
+from assistant.models import make_chat_model
+from assistant.multiquery import DEFAULT_FUSION, FUSIONS, search_across_languages
 from assistant.retrieval import FusionParams, HybridRetriever
 from assistant.store import VectorStore
+from evals.chat_server import LocalChatServer
 from evals.datasets import SPLIT_SEED, EvalCorpus, EvalDataError, load_benchmarks, split_cases
 from evals.embedding_cache import CachedEmbeddings
 from evals.language_bias import measure_language_bias
+from evals.llm_oracle import TranslationOracle, gold_translations
+from evals.paths import default_eval_dir
 from kb_ingest.views import sync_views
 
 logger = logging.getLogger(__name__)
 
 SYSTEMS = ("ours", "bm25", "naive")
 SYSTEM_LABELS = {"ours": "ours (hybrid)", "bm25": "BM25 alone", "naive": "naive LangChain recipe"}
+# The LLM path with gold translations, one system per fusion (the product's default first).
+ORACLE_SYSTEMS = {f"oracle_{fusion}": fusion for fusion in sorted(FUSIONS, key=lambda f: f != DEFAULT_FUSION)}
+SYSTEM_LABELS |= {name: f"LLM path, gold translations, {fusion} fusion (upper bound)"
+                  for name, fusion in ORACLE_SYSTEMS.items()}
 CUTOFFS = (1, 5, 10)
 DEPTH = max(CUTOFFS)
 
@@ -105,14 +121,16 @@ def _evaluate_corpus(
     embeddings: CachedEmbeddings,
     root: Path,
     params: FusionParams | None,
+    oracle: BaseChatModel | None = None,
 ) -> tuple[dict[str, Any], dict[str, list[float]], int]:
-    """Scores per pair for the three systems, per-query milliseconds per system, the recipe's piece count."""
+    """Scores per pair for each system, per-query milliseconds per system, the recipe's piece count."""
     store = _index_passages(corpus, embeddings, root)
     retriever = HybridRetriever(store, DEFAULT_LANGUAGES, params)
     retriever.snapshot()
     bm25 = BM25Index([f"{p.title}\n{p.text}" for p in corpus.passages])
     naive, pieces = _naive_recipe(corpus, embeddings, store.client)
     ids = [p.context_id for p in corpus.passages]
+    systems = SYSTEMS + (tuple(ORACLE_SYSTEMS) if oracle is not None else ())
 
     def rank(case: GoldCase) -> tuple[dict[str, int], list[float], bool]:
         expected = set(case.expected_sources)
@@ -131,16 +149,23 @@ def _evaluate_corpus(
             # The recipe's recall@1/5 come from its own k=5 search, as a user would run it.
             "naive@5": first_rank(naive(case.user_input, 5), expected),
         }
-        return ranks, [1000 * (t1 - t0), 1000 * (t2 - t1), 1000 * (t3 - t2)], result.language == case.language
+        millis = [1000 * (t1 - t0), 1000 * (t2 - t1), 1000 * (t3 - t2)]
+        for name, fusion in ORACLE_SYSTEMS.items() if oracle is not None else ():
+            t4 = time.perf_counter()  # the real LLM path: one translation call, a search per language, fusion
+            hits = search_across_languages(retriever, oracle, case.user_input, result.language, DEPTH,
+                                           Settings().llm_timeout_s, fusion).chunks
+            millis.append(1000 * (time.perf_counter() - t4))
+            ranks[name] = first_rank([h.chunk.source for h in hits], expected)
+        return ranks, millis, result.language == case.language
 
-    timings: dict[str, list[float]] = {name: [] for name in SYSTEMS}
+    timings: dict[str, list[float]] = {name: [] for name in systems}
     out: dict[str, Any] = {}
     for pair, cases in cases_by_pair.items():
         rows = [rank(case) for case in cases]
         for _, millis, _ in rows:
-            for name, value in zip(SYSTEMS, millis, strict=False):
+            for name, value in zip(systems, millis, strict=False):
                 timings[name].append(value)
-        scores = {name: metrics([r[name] for r, _, _ in rows]) for name in SYSTEMS}
+        scores = {name: metrics([r[name] for r, _, _ in rows]) for name in systems}
         at5 = metrics([r["naive@5"] for r, _, _ in rows])
         scores["naive"].update({"recall@1": at5["recall@1"], "recall@5": at5["recall@5"]})
         detected = sum(d for _, _, d in rows) / max(len(rows), 1)
@@ -161,12 +186,14 @@ def run_retrieval_eval(
     cache_dir: Path | str | None = None,
     params: FusionParams | None = None,
     bias: bool = True,
+    llm_oracle: bool = False,
 ) -> dict[str, Any]:
     """Evaluate ours / BM25 / naive recipe on every benchmark pair (or `pairs`), `limit` questions per pair.
 
     `split`: "test" (default: the 70% not used for tuning), "dev" (the 30% tuned on) or "all".
     `cache_dir`: where vectors are kept so a repeated run embeds nothing (None: memory only, unless
     `embeddings` already is a cache, as `kb eval` passes).
+    `llm_oracle`: also run the LLM path with gold translations (the ORACLE_SYSTEMS), an upper bound.
     """
     started = time.perf_counter()
     cached = embeddings if isinstance(embeddings, CachedEmbeddings) else CachedEmbeddings(embeddings, cache_dir)
@@ -183,7 +210,11 @@ def run_retrieval_eval(
         "pairs": {},
     }
     latencies: dict[str, list[float]] = {name: [] for name in SYSTEMS}
-    with tempfile.TemporaryDirectory(prefix="kb-eval-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="kb-eval-") as tmp, contextlib.ExitStack() as stack:
+        oracle, chat = None, None
+        if llm_oracle:
+            oracle = TranslationOracle(gold_translations(eval_dir if eval_dir is not None else default_eval_dir()))
+            chat = make_chat_model(stack.enter_context(LocalChatServer(oracle, "gold-translations")).settings())
         for corpus in corpora:
             by_pair = {}
             for pair in corpus.pairs():
@@ -196,11 +227,14 @@ def run_retrieval_eval(
                 "passages": len(corpus.passages),
                 "by_language": _count(p.language for p in corpus.passages),
             }
-            scores, timings, pieces = _evaluate_corpus(corpus, by_pair, cached, Path(tmp), params)
+            scores, timings, pieces = _evaluate_corpus(corpus, by_pair, cached, Path(tmp), params, chat)
             result["corpora"][corpus.name]["naive_pieces"] = pieces
             result["pairs"].update(scores)
             for name, values in timings.items():
-                latencies[name] += values
+                latencies.setdefault(name, []).extend(values)
+        if oracle is not None:
+            result["llm_oracle"] = {"default_fusion": DEFAULT_FUSION, "translated": oracle.answered,
+                                    "without_gold": oracle.unknown}
     if bias:
         result["bias"] = measure_language_bias(eval_dir, cached, limit=limit)
     result["timings"] = {
@@ -255,7 +289,7 @@ def format_retrieval_report(result: dict[str, Any]) -> str:
                      f"{info.get('naive_pieces', '?')} pieces")
     lines += ["", "| pair | n | system | recall@1 | recall@5 | recall@10 | MRR |", "|---|---:|---|---:|---:|---:|---:|"]
     for pair, row in result["pairs"].items():
-        for name in SYSTEMS:
+        for name in [name for name in SYSTEM_LABELS if name in row]:
             m = row[name]
             lines.append(
                 f"| {pair} | {row['n']} | {SYSTEM_LABELS[name]} | {m['recall@1']:.3f} | {m['recall@5']:.3f} "
@@ -270,6 +304,8 @@ def format_retrieval_report(result: dict[str, Any]) -> str:
         beats = "yes" if min(d_bm25, d_naive) > 0 else "NO"
         detected = f"{row['language_detected']:.1%}"
         lines.append(f"| {pair} | {100 * d_bm25:+.1f} | {100 * d_naive:+.1f} | {beats} | {detected} |")
+    if "llm_oracle" in result:
+        lines += ["", _format_oracle(result)]
     if "bias" in result:
         lines += ["", _format_bias(result["bias"])]
     t = result["timings"]
@@ -278,7 +314,9 @@ def format_retrieval_report(result: dict[str, Any]) -> str:
         f"Run time {t['total_s']} s ({t['vectors_embedded']} vectors embedded, the rest from the cache). "
         f"Per query, excluding the query embedding: ours {t['ours_ms_per_query']} ms, "
         f"BM25 {t['bm25_ms_per_query']} ms, "
-        f"naive recipe (one Chroma query) {t['naive_ms_per_query']} ms.",
+        f"naive recipe (one Chroma query) {t['naive_ms_per_query']} ms."
+        + "".join(f" {SYSTEM_LABELS[name]}, with its local translation call: {t[f'{name}_ms_per_query']} ms."
+                  for name in ORACLE_SYSTEMS if f"{name}_ms_per_query" in t),
     ]
     return "\n".join(lines) + "\n"
 
@@ -286,6 +324,21 @@ def format_retrieval_report(result: dict[str, Any]) -> str:
 # ---- helpers --------------------------------------------------------------------------------
 
 _PAIR_ORDER = {"en->en": 0, "ar->ar": 1, "ar->en": 2, "ha->en": 3, "sw->en": 4}
+
+
+def _format_oracle(result: dict[str, Any]) -> str:
+    """Offline vs the LLM path with gold translations (an upper bound), per pair, same run."""
+    info = result["llm_oracle"]
+    names = list(ORACLE_SYSTEMS)
+    head = " | ".join(f"{ORACLE_SYSTEMS[n]} r@{k}" for n in names for k in CUTOFFS)
+    lines = [f"UPPER BOUND, LLM path with gold translations ({info['translated']} translation calls answered, "
+             f"{info['without_gold']} without a gold translation; product fusion: {info['default_fusion']}):", "",
+             "| pair | n | " + " | ".join(f"offline r@{k}" for k in CUTOFFS) + f" | {head} |",
+             "|---|---:|" + "---:|" * (len(CUTOFFS) * (1 + len(names)))]
+    for pair, row in result["pairs"].items():
+        cells = [row["ours"][f"recall@{k}"] for k in CUTOFFS] + [row[n][f"recall@{k}"] for n in names for k in CUTOFFS]
+        lines.append(f"| {pair} | {row['n']} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
+    return "\n".join(lines)
 
 
 def _format_bias(bias: dict[str, Any]) -> str:

@@ -39,6 +39,8 @@ def store(kb, embeddings) -> VectorStore:
 
 
 def make_assistant(store: VectorStore, chat_model=None, **overrides) -> Assistant:
+    # The scripted models here answer; translate-then-search has its own tests (tests/test_multiquery.py).
+    overrides.setdefault("translate_search", "off")
     settings = store.settings.with_overrides(**overrides)
     return Assistant(settings, make_retriever(settings, store), chat_model=chat_model)
 

@@ -50,7 +50,7 @@ def eval_dir(tmp_path: Path) -> Path:
                              "title": "T", "text": text})
         # Each question is its gold paragraph verbatim: every system must rank it first.
         for lang, text in (("en", en), ("ar", ar)):
-            questions.append({"id": f"q-{lang}-{group}", "lang": lang, "question": text,
+            questions.append({"id": f"q-{lang}-{group}", "squad_id": f"sq-{group}", "lang": lang, "question": text,
                               "context_id": f"xquad-{lang}-{group}", "context_id_en": f"xquad-en-{group}",
                               "parallel_group": group})
     _write(tmp_path / "xquad" / "contexts.jsonl", contexts)
@@ -184,3 +184,33 @@ def test_run_golden_eval_against_a_live_index(tmp_path, embeddings):
     assert [m["id"] for m in result["misses"]] == ["missing-source"]
     assert result["misses"][0]["retrieved_sources"][0] == "docs/shipping.md"
     json.dumps(result)  # the CLI prints it as JSON
+
+
+def test_llm_oracle_runs_translate_then_search_with_the_gold_translations(eval_dir, embeddings):
+    # A Hausa question about Anambra that shares no words with its passage, with its gold English question.
+    rows = [json.loads(line) for line in (eval_dir / "afriqa" / "questions.jsonl").read_text().splitlines()]
+    rows[1].update(question="Wace jiha ce a kudu maso gabashin Najeriya aka kirkiro a shekarar 1991?",
+                   question_en="Which state in south-eastern Nigeria was created in 1991?")
+    _write(eval_dir / "afriqa" / "questions.jsonl", rows)
+    result = run_retrieval_eval(eval_dir, embeddings, pairs=["ha->en"], split="all", bias=False, cache_dir=None,
+                                llm_oracle=True)
+    ha = result["pairs"]["ha->en"]
+    assert ha["oracle_max"]["recall@1"] == 1.0 and ha["oracle_rrf"]["recall@1"] == 1.0
+    # The Hausa question was translated once per fusion; the first one (English text, so detected as
+    # English) has no other language to be translated into in this English-only corpus: no call.
+    assert result["llm_oracle"] == {"default_fusion": "max", "translated": 2, "without_gold": 0}
+    report = format_retrieval_report(result)
+    assert "UPPER BOUND, LLM path with gold translations (2 translation calls answered" in report
+    assert "| ha->en | 2 | LLM path, gold translations, max fusion (upper bound) | 1.000 |" in report
+
+
+def test_translation_oracle_answers_translation_prompts_only(eval_dir):
+    from assistant.multiquery import translation_prompt
+    from evals.llm_oracle import TranslationOracle, gold_translations
+
+    oracle = TranslationOracle(gold_translations(eval_dir))
+    arabic = PARAGRAPHS["a00p00"][1]
+    assert json.loads(oracle(translation_prompt(arabic, "ar", ("en",)))) == {"en": PARAGRAPHS["a00p00"][0]}
+    assert oracle(translation_prompt("Something nobody asked?", "en", ("ar",))) == "{}"
+    assert oracle("Answer the customer's question from the sources.") == "NO_ANSWER"
+    assert (oracle.answered, oracle.unknown) == (1, 1)

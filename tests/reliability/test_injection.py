@@ -15,6 +15,7 @@ the system prompt, a claim to be staff or to approve something, a case's forbidd
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -125,7 +126,8 @@ def _output(case: dict) -> str:
 
 @pytest.mark.parametrize("case", MODEL_CASES, ids=lambda c: c["id"])
 def test_misbehaving_model_is_caught(poisoned, embeddings, case):
-    model = GenericFakeChatModel(messages=iter([AIMessage(content=_output(case))]))
+    # The model misbehaves on every call: the question's translation (ignored: not the JSON asked for), then the answer.
+    model = GenericFakeChatModel(messages=itertools.repeat(AIMessage(content=_output(case))))
     streamed: list[str] = []
     answer = build_assistant(poisoned.settings, embeddings, chat_model=model, store=poisoned).reply(
         "s", case["question"], on_token=streamed.append
