@@ -52,10 +52,14 @@ def test_legitimately_nested_lists_keep_their_structure_with_bounded_indentation
 
 def test_a_wide_table_row_is_read_in_linear_time(settings):
     def seconds(cells: int) -> float:
+        """CPU seconds, best of three: other processes on a shared machine do not count."""
         path = write_file(settings.corpus_dir / f"row{cells}.html", "<table><tr>" + "<td>x" * cells)
-        started = time.perf_counter()
-        chunk_file(path, settings.corpus_dir, settings)
-        return time.perf_counter() - started
+        runs = []
+        for _ in range(3):
+            started = time.process_time()
+            chunk_file(path, settings.corpus_dir, settings)
+            runs.append(time.process_time() - started)
+        return min(runs)
 
     seconds(100)  # load the tokenizer once
     small, large = seconds(10_000), seconds(40_000)
