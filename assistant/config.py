@@ -84,6 +84,11 @@ class Settings:
     translate_search: str = "on"
     # Retrieval and answering.
     top_k: int = 6
+    # Up to this many chunks every replica holds the whole index in memory and scores it exactly
+    # (snapshot mode); above it, it asks Chroma's ANN index for candidates (docs/evaluation/benchmarks.md).
+    snapshot_max_chunks: int = 50_000
+    ann_candidates: int = 100            # ANN mode: chunks asked of the HNSW index per question
+    ann_sample: int = 2000               # ANN mode: sampled vectors per language, for language centring
     max_message_chars: int = 4000
     # Escalation thresholds.
     confidence_threshold: float = 0.45   # below: answer, but offer a person
@@ -180,6 +185,11 @@ class Settings:
             llm_max_retries=_as_int("KB_LLM_MAX_RETRIES", get("KB_LLM_MAX_RETRIES", d.llm_max_retries), 0),
             translate_search=_as_choice("KB_TRANSLATE_SEARCH", get("KB_TRANSLATE_SEARCH", d.translate_search), SWITCH),
             top_k=_as_int("KB_TOP_K", get("KB_TOP_K", d.top_k), 1),
+            snapshot_max_chunks=_as_int(
+                "KB_SNAPSHOT_MAX_CHUNKS", get("KB_SNAPSHOT_MAX_CHUNKS", d.snapshot_max_chunks), 0
+            ),
+            ann_candidates=_as_int("KB_ANN_CANDIDATES", get("KB_ANN_CANDIDATES", d.ann_candidates), 10),
+            ann_sample=_as_int("KB_ANN_SAMPLE", get("KB_ANN_SAMPLE", d.ann_sample), 10),
             max_message_chars=_as_int(
                 "KB_MAX_MESSAGE_CHARS", get("KB_MAX_MESSAGE_CHARS", d.max_message_chars), 10
             ),

@@ -8,11 +8,13 @@ spellings of English names meet their English forms (Nijeriya/Nigeria, Afrika/Af
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -46,11 +48,16 @@ _STOPWORD_TEXT = """
 """
 
 
+# The three folds map disjoint characters, and none produces or removes an Arabic mark: one pass does all.
+_FOLD = {**_DIGITS, **_ARABIC_FOLD, **_HAUSA_FOLD}
+
+
 def normalize(text: str) -> str:
     """Case-fold, fold Arabic letter variants and Hausa hooked letters, strip diacritics marks."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_DIGITS)
-    text = _ARABIC_MARKS.sub("", text).translate(_ARABIC_FOLD).translate(_HAUSA_FOLD)
-    return text
+    if text.isascii():  # the same result, fast: NFKC and every fold but the apostrophe leave ASCII alone
+        return text.lower().replace("'", "")
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
+    return _ARABIC_MARKS.sub("", text)
 
 
 _STOPWORDS = {normalize(word) for word in _STOPWORD_TEXT.split()}
@@ -71,19 +78,25 @@ def latin_skeleton(word: str) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=100_000)
+def _word_terms(word: str) -> tuple[str, ...]:
+    """The index terms of one normalised word (cached: words repeat, and the skeleton rules are slow)."""
+    if word in _STOPWORDS or (len(word) < 2 and not word.isdigit()):
+        return ()
+    if "\u0600" <= word[0] <= "\u06ff":
+        word = _arabic_stem(word)
+    elif word[0] < "\u0250" and not word.isdigit():  # Latin script
+        word = latin_skeleton(word)
+    if len(word) > PREFIX_LEN + 1 and not word.isdigit():
+        return word, word[:PREFIX_LEN] + "~"
+    return (word,)
+
+
 def tokenize(text: str) -> list[str]:
     """Index terms: each content word, plus a truncated prefix (ending in "~") for inflected forms."""
     terms: list[str] = []
     for word in _WORD.findall(normalize(text)):
-        if word in _STOPWORDS or (len(word) < 2 and not word.isdigit()):
-            continue
-        if "\u0600" <= word[0] <= "\u06ff":
-            word = _arabic_stem(word)
-        elif word[0] < "\u0250" and not word.isdigit():  # Latin script
-            word = latin_skeleton(word)
-        terms.append(word)
-        if len(word) > PREFIX_LEN + 1 and not word.isdigit():
-            terms.append(word[:PREFIX_LEN] + "~")
+        terms.extend(_word_terms(word))
     return terms
 
 
@@ -135,3 +148,53 @@ class BM25Index:
         idx = np.argpartition(-scores, k - 1)[:k]
         idx = idx[np.argsort(-scores[idx])]
         return [(int(i), float(scores[i])) for i in idx if scores[i] > 0]
+
+
+@dataclass(frozen=True, slots=True)
+class TermStatistics:
+    """Document frequencies counted on a sample of the collection, for BM25 over candidates only."""
+
+    documents: int                  # chunks in the whole collection
+    sample: int                     # chunks the frequencies were counted on
+    frequency: Mapping[str, int]
+    average_length: float
+
+    @classmethod
+    def from_texts(cls, texts: Sequence[str], documents: int) -> TermStatistics:
+        frequency: Counter[str] = Counter()
+        total = 0
+        for text in texts:
+            terms = tokenize(text)
+            total += len(terms)
+            frequency.update(set(terms))
+        return cls(max(documents, len(texts)), len(texts), dict(frequency), total / max(len(texts), 1))
+
+    def idf(self, term: str) -> float:
+        share = self.frequency.get(term, 0) * self.documents / max(self.sample, 1)
+        return math.log(1 + (self.documents - share + 0.5) / (share + 0.5))
+
+
+def candidate_bm25(query: str, texts: Sequence[str], stats: TermStatistics,
+                   k1: float = 1.2, b: float = 0.75) -> tuple[np.ndarray, float]:
+    """BM25 of each of `texts` for `query` with the collection's estimated statistics, and the ceiling.
+
+    The same formula as BM25Index over the whole collection; the ceiling counts the question's
+    terms that the collection holds (seen in the sample or in a candidate), as BM25Index.ceiling does.
+    """
+    terms = set(tokenize(query))
+    scores = np.zeros(len(texts), dtype=np.float32)
+    if not terms or not texts:
+        return scores, 0.0
+    idf = {term: stats.idf(term) for term in terms}
+    seen = {term for term in terms if term in stats.frequency}
+    average = max(stats.average_length, 1e-9)
+    for i, text in enumerate(texts):
+        tokens = tokenize(text)
+        counts = Counter(tokens)
+        norm = k1 * (1 - b + b * len(tokens) / average)
+        for term in terms:
+            tf = counts.get(term, 0)
+            if tf:
+                scores[i] += idf[term] * tf * (k1 + 1) / (tf + norm)
+                seen.add(term)
+    return scores, sum(idf[term] for term in seen) * (k1 + 1)

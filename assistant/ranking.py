@@ -104,14 +104,19 @@ def fuse(
     views: ViewIndex | None = None,
     direction: np.ndarray | None = None,
     keep: np.ndarray | None = None,
+    bias: np.ndarray | None = None,
 ) -> Ranking:
     """The top `k` chunks by centred cosine + lexical share, the best ones re-scored by their views.
 
     `lexical` is BM25 divided by its ceiling for the question (0..1); `query_language` indexes the
     snapshot's languages (-1 when no passage shares it); `keep` masks out chunks (None = all).
+    `bias`: the per-language offsets to remove, when the chunks given are not the whole collection
+    (ANN candidates: estimated from a sample, assistant/language_sample.py); None = from `cosines`.
     """
-    languages = int(chunk_language.max()) + 1 if chunk_language.size else 0
-    bias = params.partition_centring * language_bias(cosines, chunk_language, languages, keep, params.centring_prior)
+    if bias is None:
+        languages = int(chunk_language.max()) + 1 if chunk_language.size else 0
+        bias = params.partition_centring * language_bias(cosines, chunk_language, languages, keep,
+                                                         params.centring_prior)
     same = chunk_language == query_language
     adjusted = cosines - bias[chunk_language] - params.same_language_margin * same
     kept = np.where(lexical > max(params.lexical_floor, 0.0), lexical, 0.0)

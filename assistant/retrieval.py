@@ -1,27 +1,30 @@
 """Hybrid retrieval: dense (multilingual-e5) + lexical (BM25) + views, language-centred (assistant/ranking.py).
 
-The retriever keeps a snapshot of the collection (chunks, vectors, their views, BM25 index and
-translation groups: assistant/snapshot.py) and rebuilds it when the store's generation counter
-changes. Scoring the snapshot in numpy is exact and takes about a millisecond at help-centre scale
-(tens of thousands of chunks), less than one Chroma round-trip, so a reply costs one query
-embedding and no Chroma query; Chroma stays the store of record.
+The retriever answers from an index derived from one generation of the collection, of one of two kinds:
+- snapshot mode (assistant/snapshot.py), up to KB_SNAPSHOT_MAX_CHUNKS chunks: every chunk, vector,
+  view, the BM25 index and translation groups in memory, scored exactly in numpy; a reply costs one
+  query embedding and no Chroma query;
+- ANN mode (assistant/ann.py), above it: Chroma's HNSW index gives candidates, ranked the same way,
+  with language centring from a fixed sample; memory stays small whatever the collection's size.
+Both are rebuilt in the background when the store's generation changes and swapped in atomically
+(assistant/refresh.py), so no reply waits for a rebuild. Chroma stays the store of record.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
 
+from assistant.ann import AnnIndex, IndexPolicy
 from assistant.config import Settings
 from assistant.language import detect_language
 from assistant.models import make_embeddings
-from assistant.ranking import FusionParams, fuse
+from assistant.ranking import FusionParams
+from assistant.refresh import IndexHolder
 from assistant.snapshot import IndexSnapshot, ViewText
 from assistant.store import VectorStore, open_store
 from assistant.types import RetrievedChunk
@@ -29,11 +32,10 @@ from assistant.vectors import embed_query_vector, unit
 
 logger = logging.getLogger(__name__)
 
-# A translated article's section is taken for the customer's language when its vector is this close to
-# the section that matched (translated sections score 0.80-0.92 with multilingual-e5-small).
-SECTION_MATCH_MIN = 0.8
+__all__ = ["AnnIndex", "FusionParams", "HybridRetriever", "IndexPolicy", "IndexSnapshot", "RetrievalResult",
+           "make_retriever"]
 
-__all__ = ["FusionParams", "HybridRetriever", "IndexSnapshot", "RetrievalResult", "make_retriever"]
+Index = IndexSnapshot | AnnIndex
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -47,7 +49,7 @@ class RetrievalResult:
 
 
 class HybridRetriever:
-    """Dense + BM25 retrieval over one VectorStore's snapshot, rebuilt when the index changes."""
+    """Dense + BM25 retrieval over one VectorStore, in snapshot or ANN mode by the collection's size."""
 
     def __init__(
         self,
@@ -55,96 +57,76 @@ class HybridRetriever:
         languages: tuple[str, ...],
         params: FusionParams | None = None,
         refresh_s: float = 2.0,
+        policy: IndexPolicy | None = None,
         **overrides: object,
     ) -> None:
         self.store = store
         self.embeddings = store.embeddings
         self.languages = languages
         self.params = FusionParams(**{**_asdict(params or FusionParams()), **overrides})
-        self.refresh_s = refresh_s
-        self._snapshot = IndexSnapshot()
-        self._lock = threading.Lock()
+        self.policy = policy or IndexPolicy()
+        self._holder: IndexHolder[Index] = IndexHolder(store, self._build, refresh_s)
+
+    @property
+    def refresh_s(self) -> float:
+        return self._holder.refresh_s
+
+    @refresh_s.setter
+    def refresh_s(self, seconds: float) -> None:
+        self._holder.refresh_s = seconds
+
+    @property
+    def last_build_seconds(self) -> float:
+        """How long the latest index build took."""
+        return self._holder.last_build_seconds
 
     # ---- public -----------------------------------------------------------------------------
 
     def retrieve(
         self, query: str, k: int = 6, language: str | None = None, query_vector: np.ndarray | None = None,
-        keep: np.ndarray | None = None,
+        keep: np.ndarray | None = None, exclude: frozenset[str] = frozenset(),
     ) -> RetrievalResult:
-        """The `k` best chunks for `query`; `keep` (a mask over the snapshot's rows) leaves chunks out."""
+        """The `k` best chunks for `query`; `exclude` leaves chunk ids out (`keep`, a mask over a
+        snapshot's rows, works in snapshot mode only)."""
         lang = language or detect_language(query, self.languages)[0]
         vector = query_vector if query_vector is not None else self.embed_query(query)
-        snap = self.snapshot()
-        if not snap.chunks:
-            return RetrievalResult(query=query, language=lang, chunks=(), query_vector=vector)
-        vector = np.asarray(vector, dtype=np.float32)
-        direction = unit(vector, np.float32)
-        # einsum, not `@`: BLAS wakes its threads for this mat-vec, ~10 ms on a busy 2-core host.
-        cosines = np.einsum("ij,j->i", snap.vectors, direction)
-        qlang = snap.languages.index(lang) if lang in snap.languages else -1
-        bm25 = snap.index.scores(query) if snap.index is not None else np.zeros_like(cosines)
-        ceiling = snap.index.ceiling(query) if snap.index is not None else 0.0
-        lexical = bm25 / ceiling if ceiling > 0 else np.zeros_like(cosines)
-        ranking = fuse(cosines, lexical, snap.chunk_language, qlang, self.params, k,
-                       views=snap.views, direction=direction, keep=keep)
-        hits = tuple(
-            RetrievedChunk(
-                chunk=snap.chunks[i],
-                score=float(s),
-                dense_score=float(cosines[i]),
-                lexical_score=float(bm25[i]) if lx else 0.0,
-                dense_rank=int(d),
-                lexical_rank=int(lx),
-                evidence=snap.view_texts[e].text if e >= 0 else "",
-                evidence_score=float(es),
-            )
-            for i, s, d, lx, e, es in zip(ranking.order, ranking.fused, ranking.dense_rank, ranking.lexical_rank,
-                                          ranking.evidence, ranking.evidence_score, strict=True)
-        )
+        index = self.snapshot()
+        direction = unit(np.asarray(vector, dtype=np.float32), np.float32)
+        hits = index.search(query, direction, lang, self.params, k, keep=keep, exclude=exclude)
         return RetrievalResult(query=query, language=lang, chunks=hits, query_vector=vector)
 
     def in_language(self, hit: RetrievedChunk, language: str, query_vector: np.ndarray) -> RetrievedChunk | None:
-        """The same content as `hit` in `language`, if the help centre has it (assistant/translations.py).
-
-        A FAQ row's linked translation; for an article, the section of its translation that best fits
-        the question, provided it is close to `hit` itself (so a translation missing that section is
-        not answered from a neighbouring one).
-        """
-        snap = self.snapshot()
-        row = snap.positions.get(hit.chunk.chunk_id)
-        if row is None or hit.chunk.language == language:
-            return None
-        faq_row = snap.groups[row] != snap.documents[row]
-        key, keys = (snap.groups[row], snap.groups) if faq_row else (snap.documents[row], snap.documents)
-        candidates = [i for i, k in enumerate(keys) if k == key and snap.chunks[i].language == language]
-        if not candidates:
-            return None
-        direction = unit(query_vector, np.float32)
-        best = max(candidates, key=lambda i: float(snap.vectors[i] @ direction))
-        if not faq_row and float(snap.vectors[best] @ snap.vectors[row]) < SECTION_MATCH_MIN:
-            return None
-        return RetrievedChunk(chunk=snap.chunks[best], score=hit.score,
-                              dense_score=float(snap.vectors[best] @ direction))
+        """The same content as `hit` in `language`, if the help centre has it (assistant/translations.py)."""
+        return self.snapshot().in_language(hit, language, unit(query_vector, np.float32))
 
     def unit_scores(self, chunk_id: str, query_vector: np.ndarray) -> list[tuple[ViewText, float]]:
         """The chunk's views (sentences, FAQ question) with their cosine to the question; [] if unknown."""
-        snap = self.snapshot()
-        row = snap.positions.get(chunk_id)
-        return [] if row is None else snap.unit_scores(row, unit(query_vector, np.float32))
+        return self.snapshot().unit_scores(chunk_id, unit(query_vector, np.float32))
 
     def embed_query(self, text: str) -> np.ndarray:
         return embed_query_vector(self.embeddings, text)
 
     def chunk_vector(self, chunk_id: str) -> np.ndarray | None:
-        """The stored (unit) vector of an indexed chunk, or None if the current snapshot lacks it."""
-        snap = self.snapshot()
-        position = snap.positions.get(chunk_id)
-        return None if position is None else snap.vectors[position]
+        """The stored (unit) vector of an indexed chunk, or None if the index lacks it."""
+        return self.snapshot().chunk_vector(chunk_id)
 
     def indexed_languages(self) -> tuple[str, ...]:
         return self.snapshot().languages
 
-    # ---- snapshot ---------------------------------------------------------------------------
+    def snapshot(self) -> Index:
+        """The index replies use now (never waits for a rebuild once one exists)."""
+        return self._holder.current()
+
+    def refresh(self) -> Index:
+        """Check the store now and rebuild in this thread if it changed (the writer's side)."""
+        return self._holder.refresh()
+
+    # ---- building ---------------------------------------------------------------------------
+
+    def _build(self, generation: int) -> Index:
+        if self.store.count() > self.policy.snapshot_max_chunks:
+            return AnnIndex.build(self.store, generation, self.languages, self.policy, self.store.calibration_json())
+        return self._consistent_read(generation)
 
     def _consistent_read(self, generation: int, attempts: int = 3) -> IndexSnapshot:
         """Read the collection and its views; re-read if an ingest elsewhere changed it meanwhile."""
@@ -158,24 +140,6 @@ class HybridRetriever:
             generation = after
         return IndexSnapshot.build(generation, chunks, vectors, view_rows, view_vectors, self.languages, calibration)
 
-    def snapshot(self) -> IndexSnapshot:
-        """The current snapshot; checks the store's generation at most every `refresh_s` seconds."""
-        with self._lock:
-            now = time.monotonic()
-            snap = self._snapshot
-            # Changes made through this process's store are seen at once; other processes' within refresh_s.
-            fresh = snap.generation == self.store.last_written_generation or self.store.last_written_generation < 0
-            if snap.generation >= 0 and fresh and now - snap.checked_at < self.refresh_s:
-                return snap
-            generation = self.store.generation()
-            if generation != snap.generation:
-                self._snapshot = self._consistent_read(generation)
-                logger.info("retrieval snapshot rebuilt: %d chunks, %d views, generation %s",
-                            len(self._snapshot.chunks), len(self._snapshot.view_texts), self._snapshot.generation)
-            else:
-                snap.checked_at = now
-            return self._snapshot
-
 
 def _asdict(params: FusionParams) -> dict[str, object]:
     return {name: getattr(params, name) for name in FusionParams.__slots__}
@@ -185,4 +149,4 @@ def make_retriever(settings: Settings, store: VectorStore | None = None) -> Hybr
     """The retriever for the configured store (opens it when not given)."""
     if store is None:
         store = open_store(settings, make_embeddings(settings))
-    return HybridRetriever(store, settings.languages)
+    return HybridRetriever(store, settings.languages, policy=IndexPolicy.from_settings(settings))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -79,6 +80,7 @@ class VectorStore:
         self._path = str(settings.chroma_path)
         self._reconnect_lock = threading.Lock()
         self.last_written_generation = -1  # set when this process changes the index
+        self._listeners: list[weakref.WeakMethod] = []
         self._connect(client if client is not None else make_chroma_client(settings))
         if self.embedded:
             self.generation()  # a cached client that missed another process's writes is replaced now
@@ -181,6 +183,18 @@ class VectorStore:
         self.collection.modify(metadata=metadata)
         self.last_written_generation = metadata[GENERATION_KEY]
         local_chroma.wrote(self._path, self.client, self.settings.collection, metadata[GENERATION_KEY])
+        self._notify(metadata[GENERATION_KEY])
+
+    def subscribe(self, callback: Callable[[int], None]) -> None:
+        """Call the bound method `callback(generation)` after this process changes the index (held weakly)."""
+        self._listeners.append(weakref.WeakMethod(callback))
+
+    def _notify(self, generation: int) -> None:
+        self._listeners = [ref for ref in self._listeners if ref() is not None]
+        for ref in list(self._listeners):
+            callback = ref()
+            if callback is not None:
+                callback(generation)
 
     def calibration_json(self) -> str:
         """The calibration stored with the index ("" when there is none yet)."""
@@ -229,15 +243,65 @@ class VectorStore:
         offset = 0
         while True:
             page = self.collection.get(include=["documents", "metadatas", "embeddings"], limit=batch, offset=offset)
-            for cid, text, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=False):
-                chunks.append(Chunk.from_metadata(cid, text or "", meta or {}))
-            if len(page["ids"]):
-                vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
+            _append_page(page, chunks, vectors)
             if len(page["ids"]) < batch:
                 break
             offset += batch
         matrix = np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
         return chunks, matrix
+
+    # ---- reads for retrieval without a snapshot (assistant/ann.py) ------------------------------
+
+    def nearest(self, vector: np.ndarray, n: int) -> tuple[list[Chunk], np.ndarray]:
+        """The `n` nearest chunks (HNSW) and their cosine similarity, in one Chroma query."""
+        result = self._read(lambda: self.collection.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=max(n, 1),
+            include=["documents", "metadatas", "distances"]))
+        chunks = [Chunk.from_metadata(cid, text or "", meta or {}) for cid, text, meta
+                  in zip(result["ids"][0], result["documents"][0], result["metadatas"][0], strict=True)]
+        return chunks, 1.0 - np.asarray(result["distances"][0], dtype=np.float32)
+
+    def vectors_of(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Chunk id -> stored vector, for the ids that exist."""
+        if not ids:
+            return {}
+        page = self._read(lambda: self.collection.get(ids=list(ids), include=["embeddings"]))
+        return {cid: np.asarray(v, dtype=np.float32) for cid, v in zip(page["ids"], page["embeddings"], strict=True)}
+
+    def views_of(self, view_ids: Sequence[str]) -> tuple[list[dict[str, Any]], np.ndarray]:
+        """The views with these ids (missing ones skipped): rows as in `views_with_vectors`, and vectors."""
+        if not view_ids:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        page = self._read(lambda: self.views.get(ids=list(view_ids), include=["documents", "metadatas", "embeddings"]))
+        rows = [{**(meta or {}), "text": text or ""} for text, meta in zip(page["documents"], page["metadatas"],
+                                                                          strict=True)]
+        return rows, np.asarray(page["embeddings"], dtype=np.float32) if rows else np.zeros((0, 0), np.float32)
+
+    def sample(self, size: int, block: int = 250) -> tuple[list[Chunk], np.ndarray]:
+        """About `size` chunks with vectors: blocks of `block` rows spread evenly over the collection
+        (all of it when it is smaller), the same rows every time for the same content."""
+        total = self.count()
+        if total <= size:
+            return self.chunks_with_vectors()
+        block = max(1, min(block, size // 10))
+        blocks = max(1, size // block)
+        chunks: list[Chunk] = []
+        vectors: list[np.ndarray] = []
+        for number in range(blocks):
+            offset = number * total // blocks
+            page = self._read(lambda offset=offset: self.collection.get(
+                include=["documents", "metadatas", "embeddings"], limit=block, offset=offset))
+            _append_page(page, chunks, vectors)
+        return chunks, np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+
+    def chunks_where(self, where: dict[str, Any], limit: int | None = None) -> tuple[list[Chunk], np.ndarray]:
+        """Chunks whose metadata match `where` (a Chroma filter; a scan on large collections), with vectors."""
+        page = self._read(lambda: self.collection.get(where=where, limit=limit,
+                                                      include=["documents", "metadatas", "embeddings"]))
+        chunks: list[Chunk] = []
+        vectors: list[np.ndarray] = []
+        _append_page(page, chunks, vectors)
+        return chunks, np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
 
     def chunk_ids(self) -> set[str]:
         page = self._read(lambda: self.collection.get(include=[]))
@@ -299,6 +363,13 @@ class VectorStore:
                 logger.debug("collection %s did not exist", name)
         self._connect(self.client)
         local_chroma.wrote(self._path, self.client, self.settings.collection, 0)
+
+
+def _append_page(page: dict[str, Any], chunks: list[Chunk], vectors: list[np.ndarray]) -> None:
+    for cid, text, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=False):
+        chunks.append(Chunk.from_metadata(cid, text or "", meta or {}))
+    if len(page["ids"]):
+        vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
 
 
 def open_store(settings: Settings, embeddings: Embeddings, reset: bool = False) -> VectorStore:

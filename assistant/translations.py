@@ -23,6 +23,10 @@ import numpy as np
 from assistant.types import Chunk
 
 ROW_LINK_MIN = 0.84
+# A translated article's section is taken for the customer's language when its vector is this close to
+# the section that matched (translated sections score 0.80-0.92 with multilingual-e5-small).
+SECTION_MATCH_MIN = 0.8
+_SEPARATORS = "._-"
 _LANGUAGE_TAG = re.compile(r"(?P<sep>[._-])(?P<lang>[a-z]{2,3})$")
 
 
@@ -77,3 +81,34 @@ def _row_links(chunks: Sequence[Chunk], vectors: np.ndarray, indices: list[int])
                     x, y = root(left[li]), root(right[ri])
                     parent[max(x, y)] = min(x, y)
     return {i: root(i) for i in indices}
+
+
+def pick_translation(chunks: Sequence[Chunk], vectors: np.ndarray, groups: Sequence[str], documents: Sequence[str],
+                     row: int, language: str, direction: np.ndarray) -> int | None:
+    """The index of chunk `row`'s content in `language`, or None.
+
+    A FAQ row's linked translation; for an article, the section of its translation that best fits
+    the question, provided it is close to `row` itself (so a translation missing that section is
+    not answered from a neighbouring one).
+    """
+    faq_row = groups[row] != documents[row]
+    key, keys = (groups[row], groups) if faq_row else (documents[row], documents)
+    candidates = [i for i, k in enumerate(keys) if k == key and chunks[i].language == language]
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda i: float(vectors[i] @ direction))
+    if not faq_row and float(vectors[best] @ vectors[row]) < SECTION_MATCH_MIN:
+        return None
+    return best
+
+
+def translation_sources(source: str, languages: Sequence[str]) -> list[str]:
+    """The source paths that share `source`'s document key: untagged, and tagged with each language.
+
+    For looking a document's translations up by metadata (same extension; see document_key).
+    """
+    path = PurePosixPath(source)
+    key = document_key(source, languages)
+    names = {f"{key}{path.suffix}"}
+    names.update(f"{key}{sep}{code}{path.suffix}" for code in languages for sep in _SEPARATORS)
+    return sorted(names)

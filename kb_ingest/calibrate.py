@@ -12,7 +12,7 @@ from assistant.answer_confidence import answer_score, default_answer_confidence,
 from assistant.calibration import Calibration
 from assistant.confidence import default_confidence_model
 from assistant.config import Settings
-from assistant.retrieval import HybridRetriever, RetrievalResult
+from assistant.retrieval import RetrievalResult, make_retriever
 from assistant.self_probe import calibrate_index, content_fingerprint
 from assistant.store import VectorStore
 
@@ -27,7 +27,7 @@ def refresh_calibration(store: VectorStore, settings: Settings, force: bool = Fa
     content = content_fingerprint(sorted(store.chunk_ids()))
     if not force and current is not None and current.content == content and current.model == model:
         return False
-    retriever = HybridRetriever(store, settings.languages)
+    retriever = make_retriever(settings, store)
 
     def score(question: str, language: str, result: RetrievalResult) -> float:
         return answer_score(retrieval, answer, question, language, result.chunks)

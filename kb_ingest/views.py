@@ -19,56 +19,22 @@ for the question's language and blend both), which its interface does not expose
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.citations import chunk_body
-from assistant.safety import strip_injections
 from assistant.store import VectorStore
-from assistant.text_units import units
 from assistant.types import Chunk
 from assistant.vectors import embed_passages
+from assistant.views import QUESTION, SENTENCE, View, chunk_views
+
+__all__ = ["QUESTION", "SENTENCE", "VERSION", "View", "chunk_views", "sync_views"]
 
 logger = logging.getLogger(__name__)
 
-SENTENCE, QUESTION = "sentence", "question"
 # Bump when the units or their embedded text change: views of an older version are rebuilt on the next sync.
 VERSION = 3
-MIN_WORDS = 3          # "Yes." or "Step 2" says nothing on its own
-MAX_VIEWS_PER_CHUNK = 40
 EMBED_BATCH = 64
-_FAQ = re.compile(r"^\s*Q:\s*(?P<q>.*?)\n\s*A:\s*(?P<a>.*)$", re.S)
-
-
-@dataclass(frozen=True, slots=True)
-class View:
-    view_id: str
-    parent: str       # chunk id
-    kind: str         # sentence | question
-    position: int     # order within the chunk
-    text: str         # what is shown / matched (the unit itself)
-    embedded: str     # what is embedded (with its heading path for context)
-
-
-def chunk_views(chunk: Chunk) -> list[View]:
-    """The views of one chunk: its FAQ question (if any), then each answerable unit of its body."""
-    faq = _FAQ.match(chunk.text)
-    body = faq.group("a") if faq else chunk_body(chunk.text)
-    context = chunk.section if chunk.section.startswith(chunk.title) else " > ".join(
-        part for part in (chunk.title, chunk.section) if part)
-    views = []
-    if faq:
-        question = faq.group("q").strip()
-        views.append(View(f"{chunk.chunk_id}|q", chunk.chunk_id, QUESTION, 0, question, question))
-    for position, unit in enumerate(units(strip_injections(body)), 1):
-        if len(unit.split()) < MIN_WORDS or len(views) >= MAX_VIEWS_PER_CHUNK:
-            continue
-        embedded = f"{context}: {unit}" if context else unit
-        views.append(View(f"{chunk.chunk_id}|s{position}", chunk.chunk_id, SENTENCE, position, unit, embedded))
-    return views
 
 
 def sync_views(store: VectorStore, embeddings: Embeddings | None = None) -> tuple[int, int]:
