@@ -4,8 +4,9 @@
 - A handoff made through one replica is in the other's Handoffs queue, with the queue position the
   customer was told (both computed from the database).
 - A document uploaded and indexed through replica B is answered from by replica A within
-  `HybridRetriever.refresh_s` seconds (2 s): A checks the index generation in Chroma at most that
-  long after its last look, and rebuilds its snapshot before answering when it changed.
+  `HybridRetriever.refresh_s` seconds (2 s) plus the rebuild: A's poller checks the index generation
+  in Chroma that often and rebuilds its index in the background (assistant/refresh.py; well under a
+  second at this size), answering from the previous index meanwhile.
 - Each ticket's webhook is POSTed exactly once, although both replicas run a delivery worker.
 """
 
@@ -32,6 +33,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 STAFF = ("rosa", "staff-on-both-replicas")
 WRITER = ("juma", "writer-on-both-replicas")
 REFRESH_S = inspect.signature(HybridRetriever).parameters["refresh_s"].default
+REBUILD_S = 2.0  # allowance for A's background rebuild of a help-centre-size index (measured: ~0.3 s)
 WORKER_POLL_S = 5.0  # WebhookOutbox.run's poll interval in the app
 
 
@@ -155,7 +157,7 @@ def test_each_webhook_is_posted_exactly_once_with_two_workers(deployment):
     assert rows and set(rows) == {("delivered", 1)}
 
 
-def test_an_upload_through_b_is_answered_from_by_a_within_refresh_s(open_replica, deployment):
+def test_an_upload_through_b_is_answered_from_by_a_within_refresh_s_and_the_rebuild(open_replica, deployment):
     question = "How do I redeem a gift card code?"
     before = ask(open_replica("a"), question).inner_text()  # A has built its snapshot: no gift cards yet
     assert "16-digit gift card code" not in before
@@ -172,10 +174,10 @@ def test_an_upload_through_b_is_answered_from_by_a_within_refresh_s(open_replica
     writer.get_by_text("Last indexing run").wait_for()
     indexed_at = time.monotonic()
 
-    time.sleep(max(0.0, indexed_at + REFRESH_S - time.monotonic()))
+    time.sleep(max(0.0, indexed_at + REFRESH_S + REBUILD_S - time.monotonic()))
     asked_after = time.monotonic() - indexed_at
-    reply = ask(customer, question)                        # on A, REFRESH_S after B finished indexing
+    reply = ask(customer, question)                        # on A, REFRESH_S + REBUILD_S after B finished
     assert "16-digit gift card code" in reply.inner_text()
     reply.get_by_text(re.compile(r"^\[\d\] Gift cards")).first.click()
     assert reply.get_by_text(f"Source: uploads/{name}").is_visible()
-    assert asked_after <= REFRESH_S + 1.0, asked_after
+    assert asked_after <= REFRESH_S + REBUILD_S + 1.0, asked_after
