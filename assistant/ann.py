@@ -70,7 +70,7 @@ def _executor() -> ThreadPoolExecutor:
 class IndexPolicy:
     """When the retriever leaves snapshot mode, and how ANN mode works (Settings: KB_SNAPSHOT_MAX_CHUNKS...)."""
 
-    snapshot_max_chunks: int = 50_000   # above this many chunks: ANN mode
+    snapshot_max_chunks: int = 20_000   # above this many chunks: ANN mode (the measured crossover)
     candidates: int = 100               # chunks asked of the HNSW index per question
     sample_per_language: int = 2000     # sampled vectors per language, for language centring
 

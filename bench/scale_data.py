@@ -211,11 +211,12 @@ def open_size(root: Path, size: int, embeddings) -> VectorStore:
     return VectorStore(Settings(data_dir=size_dir(root, size)), embeddings)
 
 
-def build_size(root: Path, size: int, base: RealBase, embeddings) -> dict:
-    """Write (or finish writing) the index of `size` chunks; returns its manifest."""
+def build_size(root: Path, size: int, base: RealBase, embeddings, stop_after_s: float = float("inf")) -> dict:
+    """Write (or finish writing) the index of `size` chunks; returns its manifest. Past `stop_after_s`
+    it stops at a batch boundary and writes an incomplete manifest (the next call resumes)."""
     manifest_path = size_dir(root, size) / "manifest.json"
-    if manifest_path.exists():
-        return json.loads(manifest_path.read_text())
+    if manifest_path.exists() and (manifest := json.loads(manifest_path.read_text())).get("complete", True):
+        return manifest
     started = time.perf_counter()
     store = open_size(root, size, embeddings)
     done = store.count()
@@ -224,15 +225,19 @@ def build_size(root: Path, size: int, base: RealBase, embeddings) -> dict:
         write_chunks(store, base.chunks, base.vectors, _real_views(base))
         done = real
     synthetic = size - real
+    complete = True
     for batch in range((done - real) // BATCH, -(-synthetic // BATCH)):
+        if time.perf_counter() - started > stop_after_s:
+            complete = False
+            break
         count = min(BATCH, synthetic - batch * BATCH)
         chunks, vectors, views = synthetic_batch(base, batch, count, with_views=size <= SYNTHETIC_VIEWS_MAX)
         write_chunks(store, chunks, vectors, views)
         logger.warning("size %d: %d / %d chunks written (%.0f s)", size, real + batch * BATCH + count, size,
                        time.perf_counter() - started)
     store.bump_generation()
-    manifest = {"size": store.count(), "views": store.views.count(), "real_chunks": real,
-                "real_views": sum(base.views), "sigma": base.sigma,
+    manifest = {"size": store.count(), "target": size, "complete": complete, "views": store.views.count(),
+                "real_chunks": real, "real_views": sum(base.views), "sigma": base.sigma,
                 "synthetic_views": size <= SYNTHETIC_VIEWS_MAX,
                 "write_seconds": round(time.perf_counter() - started, 1)}
     manifest_path.write_text(json.dumps(manifest, indent=2))
