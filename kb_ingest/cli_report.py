@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from assistant.config import Settings
+from assistant.cx.display import FIGURE_ROWS
 from assistant.errors import ConfigError
 
 DEFAULT_DAYS = 30
@@ -81,55 +82,9 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{100 * value:.0f}%"
-
-
-def _num(value: float | None, digits: int = 1) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    if seconds < 120:
-        return f"{seconds:.0f}s"
-    if seconds < 2 * 3600:
-        return f"{seconds / 60:.0f}m"
-    return f"{seconds / 3600:.1f}h"
-
-
-def _times(durations) -> str:
-    return f"{_duration(durations.median_s)} / {_duration(durations.p90_s)}"
-
-
-ROWS: tuple[tuple[str, Callable], ...] = (
-    ("Conversations", lambda f: str(f.conversations)),
-    ("Ended", lambda f: str(f.ended)),
-    ("Self-service resolution", lambda f: _pct(f.self_service_resolution)),
-    ("Resolution (incl. by a person)", lambda f: _pct(f.resolution)),
-    ("Deflection", lambda f: _pct(f.deflection)),
-    ("Escalation rate", lambda f: _pct(f.escalation_rate)),
-    ("FCR", lambda f: _pct(f.fcr)),
-    ("  counted / returns / pending", lambda f: f"{f.fcr_counted} / {f.returns} / {f.fcr_pending}"),
-    ("CSAT (4-5)", lambda f: _pct(f.csat)),
-    ("  mean (1-5), answers", lambda f: f"{_num(f.csat_mean)}, {f.csat_responses}"),
-    ("CES mean (1-7)", lambda f: _num(f.ces_mean)),
-    ("  easy (5-7), answers", lambda f: f"{_pct(f.ces_easy)}, {f.ces_responses}"),
-    ("NPS (-100..100)", lambda f: _num(f.nps, 0)),
-    ("  promoters/passives/detractors", lambda f: f"{f.promoters}/{f.passives}/{f.detractors}"),
-    ("Surveys asked / answered", lambda f: f"{f.surveys_asked} / {f.surveys_answered}"),
-    ("First grounded answer (median / p90)", lambda f: _times(f.first_grounded_answer)),
-    ("Tickets", lambda f: str(f.tickets)),
-    ("  created to claimed (median / p90)", lambda f: _times(f.created_to_claimed)),
-    ("  claimed to resolved (median / p90)", lambda f: _times(f.claimed_to_resolved)),
-    ("  created to resolved (median / p90)", lambda f: _times(f.created_to_resolved)),
-)
-
-
 def table(columns: dict) -> list[str]:
-    """One row per figure, one column per language (plain text, aligned)."""
-    cells = [["", *columns]] + [[label, *(show(f) for f in columns.values())] for label, show in ROWS]
+    """One row per figure (the Insights page's rows and formats), one column per language, aligned."""
+    cells = [["", *columns]] + [[label, *(show(f) for f in columns.values())] for label, show in FIGURE_ROWS]
     widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
     return ["  ".join([row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)])
             .rstrip() for row in cells]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import signal
 import socket
@@ -136,3 +138,25 @@ def start_chroma(data: Path, port: int) -> subprocess.Popen:
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("chroma run did not start within 60 s")
+
+
+@contextlib.contextmanager
+def streamlit_app_env(tmp: Path, **overrides: str):
+    """Environment for `ui/app.py` under AppTest: the tiny e2e corpus, a fresh data dir, a fresh resource cache."""
+    import streamlit as st
+
+    from tests.e2e.corpus import app_env
+
+    values = {**app_env(tmp), **overrides}
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    st.cache_resource.clear()
+    try:
+        yield values
+    finally:
+        st.cache_resource.clear()
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old

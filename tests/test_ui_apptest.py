@@ -9,7 +9,6 @@ app does after sign-in: by setting `goto` in the session state.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -18,12 +17,13 @@ from streamlit.testing.v1 import AppTest
 
 from assistant.auth import can_access
 from assistant.config import Settings
+from assistant.cx.display import rate_text
 from assistant.cx.report import build_report
 from assistant.golden import load_gold_set
 from assistant.phrases import phrase
 from kb_ingest.loaders import SUPPORTED_EXTENSIONS
-from tests.e2e.corpus import ADMIN, GIFT_CARDS, STAFF, WRITER, app_env
-from ui.cx_rows import rate_text
+from tests.e2e.corpus import ADMIN, GIFT_CARDS, STAFF, WRITER
+from tests.helpers import streamlit_app_env
 from ui.first_run import first_run_index
 from ui.resources import fingerprint, load_resources
 from ui.uploads import UploadRejected, check_upload
@@ -35,17 +35,8 @@ TIMEOUT = 60
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     """Point Settings.from_env at a temp data dir + tiny corpus for this module; restore afterwards."""
-    values = {**app_env(tmp_path_factory.mktemp("ui")), "KB_MAX_FILE_MB": "1"}
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    st.cache_resource.clear()
-    yield values
-    st.cache_resource.clear()
-    for key, old in saved.items():
-        if old is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = old
+    with streamlit_app_env(tmp_path_factory.mktemp("ui"), KB_MAX_FILE_MB="1") as values:
+        yield values
 
 
 @pytest.fixture(scope="module")
@@ -256,7 +247,6 @@ def test_page_code_refuses_without_the_role(area, role):
     def page(module_name: str, role_name):
         import importlib
 
-        import streamlit as st
 
         if role_name:
             st.session_state["role"] = role_name

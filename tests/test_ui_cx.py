@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from datetime import date
 from pathlib import Path
 
@@ -22,7 +21,8 @@ from streamlit.testing.v1 import AppTest
 from assistant.config import Settings
 from tests.cx_seed import T0, Clock, Seeder
 from tests.cx_story import DAY, NEAR_REFUNDS, seed_two_weeks
-from tests.e2e.corpus import STAFF, WRITER, app_env
+from tests.e2e.corpus import STAFF, WRITER
+from tests.helpers import streamlit_app_env
 from ui.first_run import first_run_index
 from ui.resources import fingerprint, load_resources
 
@@ -34,17 +34,8 @@ FORMULA_SOURCE = "=HYPERLINK(\"http://evil.example\")"
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    values = app_env(tmp_path_factory.mktemp("cx-ui"))
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    st.cache_resource.clear()
-    yield values
-    st.cache_resource.clear()
-    for key, old in saved.items():
-        if old is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = old
+    with streamlit_app_env(tmp_path_factory.mktemp("cx-ui")) as values:
+        yield values
 
 
 @pytest.fixture(scope="module")

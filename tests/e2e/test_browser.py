@@ -20,7 +20,7 @@ from assistant.config import Settings
 from assistant.cx.figures import week_start
 from tests.cx_seed import Clock, Seeder
 from tests.cx_story import seed_two_weeks
-from tests.e2e.browser import ROOT, STEP_MS, ask, go_to, launch_chromium, sign_in, start_app, wait_idle
+from tests.e2e.browser import ROOT, STEP_MS, ask, go_to, sign_in, start_app, wait_idle
 from tests.e2e.corpus import GIFT_CARDS, STAFF, WRITER, app_env
 from tests.helpers import stop_process
 
@@ -54,16 +54,6 @@ def seed_history(settings: Settings) -> None:
     for weeks_ago in (8, 6, 4):
         seed_two_weeks(seed, this_week - timedelta(weeks=weeks_ago) + timedelta(hours=9), tag=f"-{weeks_ago}")
     seed.db.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = launch_chromium(p)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

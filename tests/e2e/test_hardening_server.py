@@ -16,7 +16,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.e2e.browser import STEP_MS, launch_chromium, start_app, wait_idle
+from tests.e2e.browser import STEP_MS, start_app, wait_idle
 from tests.e2e.corpus import ADMIN, app_env
 from tests.helpers import stop_process
 
@@ -35,16 +35,6 @@ def server(tmp_path_factory):
         yield {"url": url, "log": log}
     finally:
         stop_process(proc, timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = launch_chromium(p)
-        yield instance
-        instance.close()
 
 
 def open_help(browser, url: str, frames: list | None = None):

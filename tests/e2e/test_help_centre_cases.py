@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from assistant.phrases import phrase
-from tests.e2e.browser import ROOT, STEP_MS, ask, launch_chromium, start_app
+from tests.e2e.browser import ROOT, STEP_MS, ask, start_app
 from tests.e2e.corpus import app_env
 from tests.helpers import stop_process
 from tests.openai_stub import OpenAIStub, prompt_text, translating_quoter
@@ -81,16 +81,6 @@ def llm_help_centre(indexed):
             yield url, stub
         finally:
             stop_process(proc, timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = launch_chromium(p)
-        yield instance
-        instance.close()
 
 
 def open_chat(browser, url: str):

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from assistant.retrieval import HybridRetriever
-from tests.e2e.browser import ROOT, STEP_MS, ask, go_to, launch_chromium, sign_in, start_app
+from tests.e2e.browser import ROOT, STEP_MS, ask, go_to, sign_in, start_app
 from tests.e2e.corpus import GIFT_CARDS, write_corpus
 from tests.helpers import Receiver, free_port, raw_rows, start_chroma, stop_process
 
@@ -78,16 +78,6 @@ def deployment(tmp_path_factory, postgres_cluster):
         receiver.stop()
         stop_process(chroma)
         postgres_cluster.drop_database(database)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = launch_chromium(p)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.phrases import phrase
-from tests.e2e.browser import STEP_MS, ask, launch_chromium, start_app, wait_idle
+from tests.e2e.browser import STEP_MS, ask, start_app, wait_idle
 from tests.e2e.corpus import app_env
 from tests.helpers import raw_rows, stop_process
 from ui.browser_id import COOKIE
@@ -35,16 +35,6 @@ def app(tmp_path_factory):
         yield {"url": url, "db": settings.resolved_database_url}
     finally:
         stop_process(proc, timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = launch_chromium(p)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

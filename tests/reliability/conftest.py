@@ -99,28 +99,6 @@ def kb_environment(tmp: Path, settings: Settings, max_file_mb: int = 20):
         yield
 
 
-@contextlib.contextmanager
-def streamlit_app_env(tmp: Path, **overrides: str):
-    """Environment for `ui/app.py` under AppTest: the tiny e2e corpus, a fresh data dir, a fresh resource cache."""
-    import streamlit as st
-
-    from tests.e2e.corpus import app_env
-
-    values = {**app_env(tmp), **overrides}
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    st.cache_resource.clear()
-    try:
-        yield values
-    finally:
-        st.cache_resource.clear()
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
-
-
 @pytest.fixture
 def kb(ingested_kb, tmp_path) -> Settings:
     """Settings over this test's own copy of the ingested CORPUS (embedded Chroma in tmp_path)."""

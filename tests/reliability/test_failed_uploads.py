@@ -18,8 +18,9 @@ from streamlit.testing.v1 import AppTest
 
 from assistant.config import Settings
 from tests.e2e.corpus import WRITER
+from tests.helpers import streamlit_app_env
 from tests.reliability import bad_files as bf
-from tests.reliability.conftest import CORPUS, kb_environment, run_kb, streamlit_app_env, write_files
+from tests.reliability.conftest import CORPUS, kb_environment, run_kb, write_files
 from ui.first_run import first_run_index
 from ui.resources import fingerprint, load_resources
 

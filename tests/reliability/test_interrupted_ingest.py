@@ -122,7 +122,7 @@ def test_the_content_page_lists_orphans_and_removes_them(tmp_path, embeddings):
     from streamlit.testing.v1 import AppTest
 
     from tests.e2e.corpus import WRITER
-    from tests.reliability.conftest import streamlit_app_env
+    from tests.helpers import streamlit_app_env
     from tests.test_indexing import CountingEmbeddings
     from ui.first_run import first_run_index
     from ui.resources import fingerprint, load_resources

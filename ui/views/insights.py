@@ -14,23 +14,12 @@ import pandas as pd
 import streamlit as st
 
 from assistant.config import Settings
+from assistant.cx.display import duration_text, mean_text, nps_text, rate_text
 from assistant.cx.figures import week_start
 from assistant.cx.report import Report
 from ui import access
 from ui.cx_data import insights_report
-from ui.cx_rows import (
-    NPS_MIX,
-    RESOLUTION,
-    TTR,
-    conversation_rows,
-    duration_text,
-    handoff_rows,
-    language_rows,
-    mean_text,
-    nps_text,
-    rate_text,
-    weekly_rows,
-)
+from ui.cx_rows import NPS_MIX, RESOLUTION, TTR, conversation_rows, handoff_rows, language_rows, weekly_rows
 from ui.export import download_csv
 from ui.gaps import unanswered_groups
 from ui.render import group_rows
