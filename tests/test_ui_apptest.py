@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from assistant.auth import can_access
@@ -247,6 +246,7 @@ def test_page_code_refuses_without_the_role(area, role):
     def page(module_name: str, role_name):
         import importlib
 
+        import streamlit as st  # AppTest runs this function's source alone: it needs its own import
 
         if role_name:
             st.session_state["role"] = role_name
